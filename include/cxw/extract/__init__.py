@@ -1,0 +1,1 @@
+"""Extractors: read source systems as streams of (locator, record) pairs."""

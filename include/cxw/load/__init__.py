@@ -1,0 +1,1 @@
+"""Loading into `raw_<source>`: validated, COPY-streamed, batch-atomic, nothing lost."""
