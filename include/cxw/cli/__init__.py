@@ -47,7 +47,7 @@ def main() -> None:
     """Entry point: run the app; expected failures print one line and exit non-zero."""
     quiet_third_party()
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # returns (not raises) typer.Exit codes here
     except CxwError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
         sys.exit(exc.exit_code)
@@ -63,3 +63,4 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(rc if isinstance(rc, int) else 0)
