@@ -7,17 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cxw.errors import DataQualityError
-from cxw.extract.spec import Column, StreamSpec, as_int, as_number, as_timestamp
+from cxw.extract.spec import Column, StreamSpec
 from cxw.load.copy import BatchWindow, current_watermark, load_stream
 
 SPEC = StreamSpec(
     source="crm",
     stream="loader_probe",
     columns=(
-        Column("id", as_int, required=True),
-        Column("amount", as_number, non_negative=True),
+        Column("id", "bigint", required=True),
+        Column("amount", "numeric", non_negative=True),
         Column("status", choices=frozenset({"open", "closed"})),
-        Column("updated_at", as_timestamp, required=True),
+        Column("updated_at", "timestamptz", required=True),
     ),
     key=("id",),
     version="updated_at",
@@ -87,6 +87,7 @@ def test_bad_records_are_quarantined_with_reasons_and_loading_goes_on(clean):
     assert "negative" in got["probe:id=5"]
     assert "missing" in got["probe:id=None"]
     assert "unknown" in got["probe:id=9"]
+    assert "not a valid timestamp" in got["probe:id=11"]
     assert "timestamp" in got["probe:id=11"]
 
 
@@ -113,6 +114,7 @@ def test_a_batch_killed_midway_leaves_nothing_visible(clean):
     if exists:
         assert clean.execute("select count(*) from raw_crm.loader_probe").fetchone() == (0,)
     assert current_watermark(clean, "crm", "loader_probe") is None
+    clean.commit()
     # and a re-run loads it all
     res = load_stream(clean, SPEC, [rec(i) for i in range(50)], window(0, initial=True))
     assert res.loaded == 50

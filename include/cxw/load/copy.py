@@ -6,11 +6,13 @@ run killed mid-way leaves nothing visible, and re-running an interval replaces i
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from cxw.errors import DataQualityError
-from cxw.extract.spec import RecordRejected, StreamSpec
+from cxw.extract.spec import StreamSpec
 
 META_COLUMNS = (
     ("_extra", "jsonb"),
@@ -88,14 +90,12 @@ class BatchResult:
         }
 
 
-Suppressor = Callable[[Mapping[str, Any]], bool]
+Suppressor = Callable[[Mapping[str, Any], tuple[tuple[str, str], ...]], bool]
 
 
 def ensure_table(conn: psycopg.Connection, spec: StreamSpec) -> None:
     """Create the raw table, or add columns the spec gained since (never drops any)."""
-    cols = [
-        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in spec.columns
-    ]
+    cols = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in spec.columns]
     cols += [sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in META_COLUMNS]
     table = sql.Identifier(spec.schema, spec.table)
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(spec.schema)))
@@ -113,7 +113,7 @@ def ensure_table(conn: psycopg.Connection, spec: StreamSpec) -> None:
         if c.name not in have:
             conn.execute(
                 sql.SQL("alter table {} add column {} {}").format(
-                    table, sql.Identifier(c.name), sql.SQL(c.pg_type)
+                    table, sql.Identifier(c.name), sql.SQL(c.type)
                 )
             )
     conn.execute(
@@ -135,6 +135,19 @@ def new_batch_id(spec: StreamSpec, window: BatchWindow) -> str:
     return f"{spec.source}.{spec.stream}.{window.interval_end:%Y%m%dT%H%M}.{uuid.uuid4().hex[:10]}"
 
 
+def _stage_value(value: Any) -> Any:
+    """A received value as the text the stage table holds (csv.writer writes None as NULL)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
 def load_stream(
     conn: psycopg.Connection,
     spec: StreamSpec,
@@ -143,63 +156,81 @@ def load_stream(
     *,
     reject_threshold: float = 0.01,
     suppress: Suppressor | None = None,
-    chunk_bytes: int = 4 << 20,
+    chunk_bytes: int = 8 << 20,
     on_progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    """Validate and COPY one batch; commit it with its watermark, or roll it all back.
+    """Stage, validate and load one batch; commit it with its watermark, or roll it all back.
 
     `records` yields `(locator, record)`; the locator says where a record came from (file and
-    line, table and id) so a reject can be traced. Raises `DataQualityError` when the rejected
-    share exceeds `reject_threshold` (the batch is then not loaded, and recorded as failed).
+    line, table and id) so a reject can be traced. A record carrying `_reject` (the extractor
+    could not parse it) is quarantined as is, with `_raw` as its payload. Values are COPYed as
+    received into a temporary table; checks and casts run in SQL, set-based. Raises
+    `DataQualityError` when the rejected share exceeds `reject_threshold` (nothing is loaded
+    and the batch is recorded as failed).
     """
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise RuntimeError("load_stream needs a connection with no open transaction")
     batch_id = new_batch_id(spec, window)
     result = BatchResult(batch_id, spec.source, spec.stream)
-    now = datetime.now(UTC)
-    meta_tail = [batch_id, now.isoformat(), spec.source]
-    target = sql.SQL("copy {} ({}) from stdin").format(
-        sql.Identifier(spec.schema, spec.table),
-        sql.SQL(", ").join(
-            map(sql.Identifier, [*(c.name for c in spec.columns), *(n for n, _ in META_COLUMNS)])
-        ),
-    )
-    rejects: list[tuple[str, str, str | None]] = []
+    fields = spec.fields
+    known = set(fields)
+    json_idx = [i for i, c in enumerate(spec.columns) if c.type == "jsonb"]
+    pre_rejects: list[tuple[str, str, str | None]] = []
     try:
         with conn.transaction():
             ensure_table(conn, spec)
             result.replaced_batches = _replace_previous(conn, spec, window)
-            with conn.cursor().copy(target) as copy:
-                buf: list[str] = []
-                size = 0
+            stage = _create_stage(conn, spec)
+            with conn.cursor().copy(
+                sql.SQL("copy {} from stdin with (format csv)").format(sql.Identifier(stage))
+            ) as copy:
+                buf = io.StringIO()
+                writer = csv.writer(buf, lineterminator="\n")
                 for locator, record in records:
                     result.seen += 1
-                    if suppress is not None and suppress(record):
-                        rejects.append((locator, "suppressed: an erased person", None))
+                    if "_reject" in record:
+                        pre_rejects.append((locator, str(record["_reject"]), record.get("_raw")))
                         continue
-                    try:
-                        values, extra = spec.convert(record)
-                    except RecordRejected as exc:
-                        rejects.append((locator, str(exc), _payload(record)))
+                    if suppress is not None and suppress(record, spec.identifiers):
+                        pre_rejects.append((locator, "suppressed: an erased person", None))
                         continue
-                    line = copy_line([*values, extra or None, locator, *meta_tail])
-                    buf.append(line)
-                    size += len(line)
-                    if size >= chunk_bytes:
-                        copy.write("".join(buf))
-                        buf, size = [], 0
+                    values = [record.get(f) for f in fields]
+                    for i in json_idx:
+                        values[i] = _stage_value(values[i])
+                    extra = None
+                    if len(record) != len(fields) or not known.issuperset(record):
+                        unknown = {
+                            k: v
+                            for k, v in record.items()
+                            if k not in known and not k.startswith("_")
+                        }
+                        extra = json.dumps(unknown, default=str) if unknown else None
+                    writer.writerow([result.seen, locator, *map(_plain, values), extra])
+                    if buf.tell() >= chunk_bytes:
+                        copy.write(buf.getvalue())
+                        buf.seek(0)
+                        buf.truncate()
                         if on_progress:
                             on_progress(result.seen)
-                if buf:
-                    copy.write("".join(buf))
-            result.rejected = len(rejects)
-            for _, reason, _ in rejects:
+                if buf.tell():
+                    copy.write(buf.getvalue())
+            inserted = _validate_and_insert(conn, spec, stage, batch_id)
+            staged = result.seen - len(pre_rejects)
+            result.rejected = len(pre_rejects) + staged - inserted
+            for _, reason, _ in pre_rejects:
                 key = reason.split(":")[0]
                 result.reject_reasons[key] = result.reject_reasons.get(key, 0) + 1
+            for reason, n in conn.execute(
+                "select reason, count(*) from cxw_meta.rejected_rows where batch_id = %s group by 1",
+                (batch_id,),
+            ):
+                result.reject_reasons[reason] = result.reject_reasons.get(reason, 0) + n
             if result.seen and result.rejected / result.seen > reject_threshold:
                 raise _TooManyRejects(result, reject_threshold)
             result.unchanged = _drop_unchanged(conn, spec, batch_id)
-            result.loaded = result.seen - result.rejected - result.unchanged
-            if rejects:
-                _write_rejects(conn, spec, batch_id, rejects)
+            result.loaded = inserted - result.unchanged
+            if pre_rejects:
+                _write_rejects(conn, spec, batch_id, pre_rejects)
             _record_batch(conn, spec, window, result, "committed", None)
             _advance_watermark(conn, spec, window, batch_id)
     except _TooManyRejects as exc:
@@ -209,6 +240,89 @@ def load_stream(
     if on_progress:
         on_progress(result.seen)
     return result
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return _stage_value(value)
+
+
+def _create_stage(conn: psycopg.Connection, spec: StreamSpec) -> str:
+    name = f"_cxw_stage_{spec.source}_{spec.stream}"
+    cols = [sql.SQL("{} text").format(sql.Identifier(c.name)) for c in spec.columns]
+    conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(name)))
+    conn.execute(
+        sql.SQL(
+            "create temp table {} (_ord bigint, _locator text, {}, _extra text) on commit drop"
+        ).format(sql.Identifier(name), sql.SQL(", ").join(cols))
+    )
+    return name
+
+
+def _validate_and_insert(
+    conn: psycopg.Connection, spec: StreamSpec, stage: str, batch_id: str
+) -> int:
+    """Quarantine invalid staged rows with their first failed check; load the rest, typed.
+
+    One pass: each value is cast once, checks run on the typed values, and rejects and loaded
+    rows are written from the same materialized result. Fast path first: every value is
+    assumed to cast; if one does not, that attempt rolls back to a savepoint and the careful
+    path guards each cast with `pg_input_is_valid`.
+    """
+    try:
+        with conn.transaction():
+            return _insert_checked(conn, spec, stage, batch_id, careful=False)
+    except psycopg.DataError:  # a value that does not cast (class 22 errors)
+        return _insert_checked(conn, spec, stage, batch_id, careful=True)
+
+
+def _insert_checked(
+    conn: psycopg.Connection, spec: StreamSpec, stage: str, batch_id: str, *, careful: bool
+) -> int:
+    cols = spec.columns
+    texts = ", ".join(f"nullif(btrim({_q(c.name)}), '') as {_q(c.name)}" for c in cols)
+    typed = ", ".join(f"{c.typed_expr(_q(c.name), careful)} as {_q(c.name + '__v')}" for c in cols)
+    checks = [chk for c in cols for chk in c.checks(_q(c.name), _q(c.name + "__v"))]
+    checks += list(spec.checks)
+    reason = (
+        "case " + " ".join(f"when not ({cond}) then {_lit(why)}" for cond, why in checks) + " end"
+        if checks
+        else "null::text"
+    )
+    payload = ", ".join(f"{_lit(c.name)}, {_q(c.name)}" for c in cols)
+    target = [
+        *(c.name for c in cols),
+        "_extra",
+        "_cxw_locator",
+        "_cxw_batch_id",
+        "_cxw_loaded_at",
+        "_cxw_source",
+    ]
+    finals = ", ".join(c.final(_q(c.name + "__v")) for c in cols)
+    cur = conn.execute(
+        f"with t as (select _ord, _locator, {texts}, _extra from {_q(stage)}), "
+        f"x as (select t.*, {typed} from t offset 0), "  # fence: cast once per value
+        f"v as materialized (select x.*, {reason} as _reason from x), "
+        "rej as (insert into cxw_meta.rejected_rows"
+        " (source, stream, batch_id, locator, reason, payload)"
+        f" select {_lit(spec.source)}, {_lit(spec.stream)}, %(b)s, _locator, _reason,"
+        f" jsonb_strip_nulls(jsonb_build_object({payload}))::text"
+        " from v where _reason is not null) "
+        f"insert into {_q(spec.schema)}.{_q(spec.table)} ({', '.join(map(_q, target))})"
+        f" select {finals}, _extra::jsonb, _locator, %(b)s, now(), {_lit(spec.source)}"
+        " from v where _reason is null",
+        {"b": batch_id},
+    )
+    return cur.rowcount
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class _TooManyRejects(Exception):
@@ -222,13 +336,6 @@ class _TooManyRejects(Exception):
             f"({result.rejected / result.seen:.1%} > {threshold:.1%} allowed); top reasons: {top}. "
             "Fix the source or raise CXW_REJECT_THRESHOLD"
         )
-
-
-def _payload(record: Mapping[str, Any]) -> str:
-    raw = record.get("_raw")
-    if isinstance(raw, str):
-        return raw
-    return json.dumps(dict(record), default=str, separators=(",", ":"))
 
 
 def _replace_previous(conn: psycopg.Connection, spec: StreamSpec, window: BatchWindow) -> int:
@@ -254,29 +361,40 @@ def _replace_previous(conn: psycopg.Connection, spec: StreamSpec, window: BatchW
 
 
 def _drop_unchanged(conn: psycopg.Connection, spec: StreamSpec, batch_id: str) -> int:
-    """Remove records whose identical version an earlier batch already loaded (overlap, resends).
+    """Remove records whose identical version is already loaded (overlap window, resends).
 
-    Also collapses exact repeats inside this batch, keeping the first.
+    Exact repeats inside this batch keep their first occurrence (one sort, no self-join); then
+    an anti-join against earlier batches, only when there are any. The table is analyzed first
+    so the planner sees its real size right after a large COPY.
     """
     keycols = [*spec.key, *([spec.version] if spec.version else [])]
     table = sql.Identifier(spec.schema, spec.table)
+    keys = sql.SQL(", ").join(map(sql.Identifier, keycols))
+    conn.execute(sql.SQL("analyze {}").format(table))
+    within = conn.execute(
+        sql.SQL(
+            "delete from {t} where ctid in (select ctid from (select ctid, row_number() over "
+            "(partition by {k} order by ctid) as n from {t} where _cxw_batch_id = %s) d where n > 1)"
+        ).format(t=table, k=keys),
+        (batch_id,),
+    ).rowcount
+    others = conn.execute(
+        sql.SQL("select exists (select 1 from {t} where _cxw_batch_id <> %s)").format(t=table),
+        (batch_id,),
+    ).fetchone()
+    if not (others and others[0]):
+        return within
     match = sql.SQL(" and ").join(
         sql.SQL("o.{c} is not distinct from t.{c}").format(c=sql.Identifier(c)) for c in keycols
     )
     earlier = conn.execute(
         sql.SQL(
-            "delete from {t} t using {t} o where t._cxw_batch_id = %s and o._cxw_batch_id <> %s and {m}"
+            "delete from {t} t where t._cxw_batch_id = %s and exists "
+            "(select 1 from {t} o where o._cxw_batch_id <> %s and {m})"
         ).format(t=table, m=match),
         (batch_id, batch_id),
     ).rowcount
-    within = conn.execute(
-        sql.SQL(
-            "delete from {t} t using {t} o where t._cxw_batch_id = %s and o._cxw_batch_id = %s "
-            "and {m} and o.ctid < t.ctid"
-        ).format(t=table, m=match),
-        (batch_id, batch_id),
-    ).rowcount
-    return earlier + within
+    return within + earlier
 
 
 def _write_rejects(

@@ -1,0 +1,1 @@
+"""PII protection: hashing and masking, the erasure suppression list, right-to-be-forgotten."""
