@@ -1,0 +1,1 @@
+"""Enrichment steps that add derived data (e.g. text insights) to warehouse records."""
