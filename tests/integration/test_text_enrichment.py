@@ -11,7 +11,11 @@ from cxw.enrich.text import enrich_texts
 REL = "staging.test_voc_texts"
 TEXTS = [
     ("t1", "survey", "Delivery was late again and nobody answered, email me at jane.doe@gmail.com"),
-    ("t2", "ticket", "Agent Mike was super helpful, refund processed in 2 days. Call +1 (555) 123-4567"),
+    (
+        "t2",
+        "ticket",
+        "Agent Mike was super helpful, refund processed in 2 days. Call +1 (555) 123-4567",
+    ),
     ("t3", "survey", "love the product, but the app keeps crashing"),
 ]
 
@@ -35,7 +39,9 @@ def texts(conn):
 def test_texts_are_analysed_once_and_again_only_when_changed(conn, texts, warehouse):
     first = enrich_texts(warehouse, relation=texts)
     assert first["processed"] == 3
-    rows = dict(conn.execute("select text_id, sentiment_label from enrich.text_insights").fetchall())
+    rows = dict(
+        conn.execute("select text_id, sentiment_label from enrich.text_insights").fetchall()
+    )
     assert rows["t1"] == "negative" and rows["t2"] == "positive"
     assert enrich_texts(warehouse, relation=texts)["processed"] == 0  # nothing new
     conn.execute(f"update {REL} set body = 'Great service, thank you!' where text_id = 't1'")
