@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     pg_host: str = "127.0.0.1"
     pg_port: int = Field(default=55432, ge=1024, le=65535)
     crm_port: int = Field(default=58080, ge=1024, le=65535)
+    crm_url: str | None = Field(
+        default=None,
+        description="a real CRM API; unset = the local simulator (API key from the cxw_crm connection)",
+    )
+    shop_url: SecretStr | None = Field(
+        default=None, description="the shop OLTP database; unset = cxw_source_shop on the warehouse"
+    )
+    drops_dir: Path | None = Field(
+        default=None,
+        description="where contact-center and survey drops land; unset = $CXW_HOME/sources",
+    )
     airflow_port: int = Field(default=58081, ge=1024, le=65535)
     pii_salt: SecretStr | None = Field(default=None, description="salt for PII hashes")
     reject_threshold: float = Field(default=0.01, ge=0, le=1, description="max rejected share")
@@ -59,6 +70,18 @@ class Settings(BaseSettings):
     @property
     def sources_dir(self) -> Path:
         return self.home / "sources"
+
+    @property
+    def drops_root(self) -> Path:
+        """Root of the file drops (contact_center/, survey/)."""
+        return self.drops_dir or self.sources_dir
+
+    def shop_libpq_url(self) -> str:
+        if self.shop_url is not None:
+            return self.shop_url.get_secret_value().replace(
+                "postgresql+psycopg://", "postgresql://"
+            )
+        return self.libpq_url(SHOP_SOURCE_DB)
 
     @property
     def truth_dir(self) -> Path:
@@ -149,6 +172,8 @@ class Settings(BaseSettings):
             "CXW_DBT_PASSWORD": url.password or "",
             "CXW_DBT_DBNAME": url.database or WAREHOUSE_DB,
             "CXW_DBT_THREADS": str(self.dbt_threads),
+            "CXW_DBT_PII_SALT": self.salt(),
+            "CXW_DBT_IDENTITY_MAX_SHARE": str(self.identity_max_share),
         }
 
 

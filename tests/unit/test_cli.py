@@ -63,3 +63,16 @@ def test_bad_input_is_one_line_and_non_zero(args, message, tmp_path):
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_usage_errors_are_reported_without_a_traceback(tmp_path):
+    out = subprocess.run(
+        [*CXW, "sources", "generate", "--customers", "abc"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"CXW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 2
+    assert "Invalid value for '--customers'" in out.stderr
+    assert "Traceback" not in out.stderr

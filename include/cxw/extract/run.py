@@ -74,7 +74,7 @@ def run_source(
     extractor = get_extractor(settings, source)
     batches = []
     try:
-        with connect(settings) as conn:
+        with connect(settings, autocommit=True) as conn:
             suppress = load_suppressor(conn, settings, source)
             for spec in extractor.streams():
                 plan = plan_window(conn, spec, window, overlap)
@@ -92,6 +92,9 @@ def run_source(
                     plan,
                     reject_threshold=settings.reject_threshold,
                     suppress=suppress,
+                    on_commit=extractor.commit_hook(spec)
+                    if hasattr(extractor, "commit_hook")
+                    else None,
                 )
                 batches.append({**res.as_dict(), "initial_sync": plan.watermark_from is None})
     finally:

@@ -158,6 +158,7 @@ def load_stream(
     suppress: Suppressor | None = None,
     chunk_bytes: int = 8 << 20,
     on_progress: Callable[[int], None] | None = None,
+    on_commit: Callable[[psycopg.Connection, str], None] | None = None,
 ) -> BatchResult:
     """Stage, validate and load one batch; commit it with its watermark, or roll it all back.
 
@@ -166,7 +167,8 @@ def load_stream(
     could not parse it) is quarantined as is, with `_raw` as its payload. Values are COPYed as
     received into a temporary table; checks and casts run in SQL, set-based. Raises
     `DataQualityError` when the rejected share exceeds `reject_threshold` (nothing is loaded
-    and the batch is recorded as failed).
+    and the batch is recorded as failed). `on_commit(conn, batch_id)` runs inside the batch
+    transaction just before it commits (e.g. to record the files it covered).
     """
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise RuntimeError("load_stream needs a connection with no open transaction")
@@ -178,6 +180,7 @@ def load_stream(
     pre_rejects: list[tuple[str, str, str | None]] = []
     try:
         with conn.transaction():
+            conn.execute("set local timezone = 'UTC'")  # naive source timestamps are UTC
             ensure_table(conn, spec)
             result.replaced_batches = _replace_previous(conn, spec, window)
             stage = _create_stage(conn, spec)
@@ -233,7 +236,9 @@ def load_stream(
                 _write_rejects(conn, spec, batch_id, pre_rejects)
             _record_batch(conn, spec, window, result, "committed", None)
             _advance_watermark(conn, spec, window, batch_id)
-    except _TooManyRejects as exc:
+            if on_commit is not None:
+                on_commit(conn, batch_id)
+    except (_TooManyRejects, DataQualityError) as exc:
         message = str(exc)
         _record_failure(conn, spec, window, result, message)
         raise DataQualityError(message) from None
