@@ -7,7 +7,7 @@ STAMP := $(VENV)/.cxw-setup-stamp
 export CXW_HOME ?= $(CURDIR)/.cxw
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: setup demo test test-fast lint format lock clean warehouse-stop
+.PHONY: setup demo test test-fast lint format lock clean warehouse-stop suites
 
 setup: $(STAMP) ## create .venv and install the pinned stack (idempotent)
 
@@ -40,6 +40,9 @@ format: setup
 
 lock: setup ## refresh constraints.txt from the current environment
 	$(BIN)/uv pip freeze --python $(BIN)/python | grep -v -E '^(uv|pip|setuptools|-e )' > constraints.txt
+
+suites: setup ## regenerate the GX suites after a StreamSpec or expectations/marts.yml change
+	$(BIN)/python -m cxw.quality.suites
 
 warehouse-stop:
 	-$(BIN)/cxw warehouse stop

@@ -45,6 +45,8 @@ def environment(settings: Settings) -> dict[str, str]:
         ),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__OPENLINEAGE__DISABLED": "True",
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "cxw",
         "AIRFLOW__API__PORT": str(settings.airflow_port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{settings.airflow_port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": (

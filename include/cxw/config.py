@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     )
     alert_slack_webhook: SecretStr | None = None
     alert_email: str | None = None
+    smtp_host: str | None = Field(default=None, description="host:port for e-mail alerts")
     dbt_threads: int = Field(default=2, ge=1)
 
     # ---- paths --------------------------------------------------------------------------

@@ -33,6 +33,8 @@ def quiet_third_party(level: int = logging.WARNING) -> None:
     """Silence import-time chatter from Airflow, GX, dbt and friends (set before importing them)."""
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("AIRFLOW__OPENLINEAGE__DISABLED", "True")
+    os.environ.setdefault("AIRFLOW__OPENLINEAGE__NAMESPACE", "cxw")
     os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -44,6 +46,7 @@ def quiet_third_party(level: int = logging.WARNING) -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module="airflow")
     for name in _NOISY:
         logging.getLogger(name).setLevel(level)
+    logging.getLogger("cosmos").setLevel(logging.ERROR)  # "install openlineage" hints
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").setLevel(logging.ERROR)
 

@@ -1,9 +1,9 @@
 """CRM extraction through its REST API (HubSpot-like): cursor paging, `updatedAt` windows,
 Retry-After on 429, exponential backoff with jitter on 5xx and timeouts.
 
-Credentials come from the Airflow connection `cxw_crm` (host and API key as password) when it
-exists; otherwise (local mode) the simulator's API is started in-process and its key is read
-from `$CXW_HOME/sources/crm/api_key`.
+A real CRM is named by CXW_CRM_URL, its API key comes from the Airflow connection `cxw_crm`
+(password). Without CXW_CRM_URL (local mode) the simulator's API is started in-process and its
+key is read from `$CXW_HOME/sources/crm/api_key`.
 """
 
 from __future__ import annotations
@@ -175,20 +175,26 @@ class CrmExtractor:
         self.client = CrmClient(base_url, key)
 
     def _credentials(self) -> tuple[str, str]:
-        conn = _airflow_connection("cxw_crm")
-        if conn is not None and conn.host:
-            scheme = conn.schema or "http"
-            host = conn.host if "://" in conn.host else f"{scheme}://{conn.host}"
-            return (f"{host}:{conn.port}" if conn.port else host), conn.password or ""
+        """A real CRM (CXW_CRM_URL): its API key from the Airflow connection `cxw_crm` (or
+        CXW_CRM_API_KEY outside Airflow). Otherwise local mode: start the simulator's API."""
+        import os
+
         if self.settings.crm_url:
-            raise CxwError("CXW_CRM_URL is set but the Airflow connection cxw_crm (API key) is not")
+            conn = _airflow_connection("cxw_crm")
+            key = (conn.password if conn is not None else None) or os.environ.get("CXW_CRM_API_KEY")
+            if not key:
+                raise CxwError(
+                    "CXW_CRM_URL is set but no API key: define the Airflow connection cxw_crm "
+                    "(password = API key) or CXW_CRM_API_KEY"
+                )
+            return self.settings.crm_url, key
         from cxw.sources import api_key, start_crm_server
 
         try:
             key = api_key(self.settings)
         except Exception as exc:
             raise CxwError(
-                "no CRM to extract from: set the cxw_crm connection, or run `cxw sources generate`"
+                "no CRM to extract from: set CXW_CRM_URL, or run `cxw sources generate`"
             ) from exc
         base_url, self._stop = start_crm_server(self.settings, port=None)
         return base_url, key
@@ -216,10 +222,6 @@ class CrmExtractor:
 
 def _airflow_connection(conn_id: str):
     """The Airflow connection, or None outside Airflow or when it is not defined."""
-    import os
-
-    if f"AIRFLOW_CONN_{conn_id.upper()}" not in os.environ and "AIRFLOW_HOME" not in os.environ:
-        return None
     try:
         from airflow.sdk import BaseHook
 
