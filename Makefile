@@ -39,7 +39,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 lock: setup ## refresh constraints.txt from the current environment
-	$(BIN)/uv pip freeze --python $(BIN)/python | grep -v -E '^(uv|pip|setuptools|-e )' > constraints.txt
+	$(BIN)/uv pip freeze --python $(BIN)/python | grep -v -E '^((uv|pip|setuptools)==|-e )' > constraints.txt
 
 suites: setup ## regenerate the GX suites after a StreamSpec or expectations/marts.yml change
 	$(BIN)/python -m cxw.quality.suites

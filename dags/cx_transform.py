@@ -6,7 +6,8 @@ to BI only if they pass their quality gate (write-audit-publish):
 
 1. **dbt_staging** (Cosmos): staging views and snapshots over `raw_*`.
 2. **enrich_text**: the spaCy voice-of-customer pipeline over new or changed texts
-   (`enrich.text_insights`).
+   (`enrich.text_insights`); **resolve_identities**: the identity graph (scipy csgraph) with
+   stable customer keys (`enrich.identity_assignments`).
 3. **dbt_intermediate** (Cosmos): identity graph, touchpoints, metric definitions.
 4. **enrich_clv**: BG/NBD + Gamma-Gamma fitted on every customer (`enrich.clv_predictions`).
 5. **dbt_marts** (Cosmos): the marts, built into `analytics_candidate`.
@@ -43,6 +44,12 @@ def cx_transform():
         return run(context)
 
     @task
+    def resolve_identities(**context) -> dict:
+        from cxw.tasks import resolve_identities as run
+
+        return run(context)
+
+    @task
     def enrich_clv(**context) -> dict:
         from cxw.tasks import enrich_clv as run
 
@@ -60,11 +67,12 @@ def cx_transform():
 
         return run(gate, context)
 
-    staging = dbt_layer("dbt_staging", "path:models/staging path:snapshots")
-    intermediate = dbt_layer("dbt_intermediate", "path:models/intermediate")
-    marts = dbt_layer("dbt_marts", "path:models/marts")
+    staging = dbt_layer("dbt_staging", "staging")
+    intermediate = dbt_layer("dbt_intermediate", "intermediate")
+    marts = dbt_layer("dbt_marts", "marts")
     gate = quality_gate()
-    staging >> enrich_text() >> intermediate >> enrich_clv() >> marts >> gate
+    staging >> [enrich_text(), resolve_identities()] >> intermediate
+    intermediate >> enrich_clv() >> marts >> gate
     publish(gate)
 
 

@@ -68,3 +68,24 @@ def conn(warehouse):
 
     with connect(warehouse) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium for browser tests, installed by the test setup when missing."""
+    import os
+    import shutil
+    import subprocess
+
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if os.geteuid() != 0:
+            pytest.skip(
+                "chromium is not installed and installing it needs root: apt-get install chromium"
+            )
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "chromium"], check=True, env=env, capture_output=True
+        )
+    return path

@@ -5,8 +5,10 @@ Imported by Airflow's DAG processor: keep it cheap (task code is imported inside
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from airflow.sdk import Asset, dag, task
-from airflow.timetables.interval import CronDataIntervalTimetable
+from airflow.timetables.trigger import CronTriggerTimetable
 
 from cxw.orchestration import DEFAULT_ARGS, START_DATE, TAGS, raw_asset_uri
 
@@ -35,7 +37,9 @@ def build_extract_dag(source: str, title: str):
 
     @dag(
         dag_id=dag_id,
-        schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+        # a run at midnight covers the day that just ended: data interval [D, D+1), run at D+1
+        # (manual runs and `cxw run --date D` get the same interval)
+        schedule=CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=timedelta(days=1)),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
@@ -61,22 +65,36 @@ def build_extract_dag(source: str, title: str):
     return extract_dag()
 
 
-def dbt_layer(task_id: str, select: str):
+def dbt_layer(task_id: str, layer: str):
     """A Cosmos task that runs `dbt build` for one layer of the project (one dbt invocation
     per layer, not per model: see DECISIONLOG.md)."""
     from cosmos.config import ProfileConfig
     from cosmos.operators.local import DbtBuildLocalOperator
 
     from cxw.config import PROJECT_ROOT
+    from cxw.transform import LAYERS
+
+    class CxwDbtBuild(DbtBuildLocalOperator):
+        """dbt reads the warehouse from CXW_DBT_* variables, set from cxw.config at run time
+        (not at parse time: that would read secrets while Airflow parses DAG files)."""
+
+        def execute(self, context, **kwargs):
+            import os
+
+            from cxw.config import get_settings
+
+            os.environ.update(get_settings().dbt_env())
+            return super().execute(context, **kwargs)
 
     project = PROJECT_ROOT / "dbt_project"
-    return DbtBuildLocalOperator(
+    return CxwDbtBuild(
         task_id=task_id,
         project_dir=str(project),
         profile_config=ProfileConfig(
             profile_name="cxw", target_name="dev", profiles_yml_filepath=project / "profiles.yml"
         ),
-        select=select,
+        select=LAYERS[layer],
+        indirect_selection="buildable",
         dbt_executable_path=str(_dbt_executable()),
         install_deps=False,
         append_env=True,

@@ -42,15 +42,16 @@ class Window:
 
 
 def window_from_context(context: dict[str, Any]) -> Window:
-    """A run's window is its data interval; a zero-width interval (a manual run, or a
-    `dag.test()` from `cxw run --date D`) means the day that starts at the logical date."""
+    """A run's window is its data interval (the extract DAGs' timetable gives each run the day
+    before it); a zero-width interval (a DAG with no data interval, e.g. triggered with only a
+    logical date) means the day that ends at the logical date."""
     start = context.get("data_interval_start") or context["logical_date"]
     end = context.get("data_interval_end") or start
     start = _utc(start)
     end = _utc(end)
     if end <= start:
-        start = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        end = start + timedelta(days=1)
+        end = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = end - timedelta(days=1)
     return Window(start, end)
 
 

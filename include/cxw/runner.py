@@ -99,8 +99,9 @@ def _captured(log_path: Path) -> Iterator[None]:
 
 
 def run_dag(dag: Any, day: date, log_path: Path, conf: dict[str, Any] | None = None) -> DagResult:
-    """One `dag.test()` for the day starting at `day` 00:00 UTC."""
-    logical = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    """One `dag.test()` processing the data of `day` (UTC): the run at midnight after it, whose
+    data interval is [day, day + 1), as a scheduled run of that day would be."""
+    logical = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     started = time.monotonic()
     error = None
     with _captured(log_path):

@@ -5,12 +5,31 @@ DAG files call these inside `@task` functions, so heavy imports stay out of DAG 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from cxw.config import get_settings
+from cxw.errors import DataQualityError
 from cxw.orchestration import window_from_context
 
 
+def _verdict(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A failed quality check is a verdict, not a glitch: fail the task without retries."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return fn(*args, **kwargs)
+        except DataQualityError as exc:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(exc)) from exc
+
+    return wrapper
+
+
+@_verdict
 def extract_load_source(source: str, context: dict[str, Any]) -> dict[str, Any]:
     """Extract one source for the run's window and COPY it into `raw_<source>`."""
     from cxw.extract.run import run_source
@@ -18,6 +37,7 @@ def extract_load_source(source: str, context: dict[str, Any]) -> dict[str, Any]:
     return run_source(get_settings(), source, window_from_context(context))
 
 
+@_verdict
 def raw_quality_gate(
     source: str, summary: dict[str, Any], context: dict[str, Any]
 ) -> dict[str, Any]:
@@ -33,6 +53,12 @@ def enrich_text(context: dict[str, Any]) -> dict[str, Any]:
     return enrich_texts(get_settings())
 
 
+def resolve_identities(context: dict[str, Any]) -> dict[str, Any]:
+    from cxw.enrich.identity import resolve_identities as run
+
+    return run(get_settings())
+
+
 def enrich_clv(context: dict[str, Any]) -> dict[str, Any]:
     from cxw.enrich.predict import predict_clv
 
@@ -45,6 +71,7 @@ def mart_quality_gate(context: dict[str, Any]) -> dict[str, Any]:
     return run_mart_gate(get_settings(), run_id=str(context.get("run_id")))
 
 
+@_verdict
 def publish(gate: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     from cxw.publish import publish_candidate
 

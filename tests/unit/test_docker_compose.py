@@ -37,6 +37,7 @@ def test_the_full_stack_is_there():
         "airflow-triggerer",
         "metabase",
         "superset",
+        "bi-provision",
     } <= set(SERVICES)
 
 

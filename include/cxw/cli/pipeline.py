@@ -135,8 +135,76 @@ class _null:
         return False
 
 
+def erase(
+    email: str | None = typer.Option(None, "--email", help="the person's e-mail address"),
+    customer_key: str | None = typer.Option(
+        None, "--customer-key", help="the person's customer_key"
+    ),
+) -> None:
+    """Right-to-be-forgotten: erase a person everywhere (runs the DAG cx_privacy_erase)."""
+    from datetime import UTC, datetime
+
+    from cxw import runner, warehouse
+
+    if bool(email) == bool(customer_key):
+        raise ConfigError("give exactly one of --email or --customer-key")
+    settings = get_settings()
+    if settings.embedded:
+        warehouse.start(settings)
+    with console.status("erasing (delete, suppress, rebuild, gate, publish)..."):
+        runner.prepare(settings)
+        dag = runner.load_dags(("cx_privacy_erase",))["cx_privacy_erase"]
+        res = runner.run_dag(
+            dag,
+            datetime.now(UTC).date(),
+            settings.logs_dir / "airflow-runs.log",
+            conf={"email": email, "customer_key": customer_key},
+        )
+    if res.state != "success":
+        raise CxwError(
+            f"erasure failed in {', '.join(res.failed_tasks) or 'the DAG'}"
+            f"{': ' + res.error if res.error else ''}; see {settings.logs_dir / 'airflow-runs.log'}"
+        )
+    from cxw.warehouse import connect
+
+    with connect(settings) as conn:
+        row = conn.execute(
+            "select erasure_id, rows_deleted from cxw_meta.erasure_log order by erasure_id desc limit 1"
+        ).fetchone()
+    total = sum(row[1].values()) if row else 0
+    console.print(
+        f"[green]erased[/]: {total} rows deleted, identifiers suppressed, marts republished"
+    )
+
+
+def report(
+    out: str | None = typer.Option(
+        None, "--out", help="where to write the HTML (default .cxw/report/index.html)"
+    ),
+) -> None:
+    """Write the self-contained executive HTML report from the published `analytics` schema."""
+    from pathlib import Path
+
+    from cxw.report import headline, write_report
+
+    settings = get_settings()
+    with console.status("drawing the report..."):
+        path = write_report(settings, Path(out) if out else None)
+    console.print(f"[green]report[/]: {path}")
+    for label, value in headline(settings).items():
+        console.print(f"  {label:<30} {value}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("report")(report)
     app.command("run")(run)
+    app.command("erase")(erase)
+    from cxw.cli import bench, demo, quality
+
+    quality.register(app)
+
+    app.command("demo")(demo.demo)
+    app.command("bench")(bench.bench)
 
 
 __all__ = ["CxwError", "register"]

@@ -81,10 +81,16 @@ def enrich_texts(
                 rows = []
         if rows:
             processed += _upsert(write, rows)
+        # texts that left the input (an erased person, a deleted ticket) leave the insights too
+        removed = write.execute(
+            f"delete from enrich.text_insights t where not exists "
+            f"(select 1 from {relation} s where s.text_id = t.text_id)"
+        ).rowcount
         total = write.execute("select count(*) from enrich.text_insights").fetchone()[0]
     seconds = time.monotonic() - started
     return {
         "processed": processed,
+        "removed": removed,
         "total": total,
         "pipeline_version": version,
         "seconds": round(seconds, 2),

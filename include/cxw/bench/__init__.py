@@ -1,0 +1,1 @@
+"""`cxw bench`: speed, memory and scaling scenarios (JSON + a Markdown table)."""
