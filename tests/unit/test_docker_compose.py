@@ -113,3 +113,13 @@ def test_commands_use_real_cli_verbs():
     text = yaml.safe_dump(SERVICES)
     for verb in re.findall(r"\bcxw ([a-z]+)", text):
         assert verb in cli.commands, f"docker-compose runs unknown `cxw {verb}`"
+
+
+def test_celery_profile_scales_out_workers():
+    assert SERVICES["redis"]["profiles"] == ["celery"]
+    worker = SERVICES["airflow-worker"]
+    assert worker["profiles"] == ["celery"]
+    assert worker["command"] == ["airflow", "celery", "worker"]
+    env = SERVICES["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")

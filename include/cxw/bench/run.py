@@ -17,7 +17,7 @@ SCENARIOS = ("load", "clv", "nlp", "identity", "full", "scaling")
 def bench_settings(settings: Settings) -> Settings:
     """A warehouse of its own (home/bench, next port) so a bench never touches real data."""
     return settings.model_copy(
-        update={"home": settings.home / "bench", "pg_port": settings.pg_port + 1}
+        update={"home": settings.home / "bench", "pg_port": settings.pg_port + 100}
     )
 
 

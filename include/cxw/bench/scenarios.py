@@ -113,8 +113,8 @@ def load(settings: Settings, rows: int = 200_000) -> dict[str, Any]:
     with connect(settings, autocommit=True) as conn:
         for t in ("bench_calls", "bench_psql", "bench_to_sql"):
             conn.execute(f"drop table if exists raw_contact_center.{t}")
-        conn.execute("delete from cxw_meta.batches where stream = 'bench_calls'")
         conn.execute("delete from cxw_meta.watermarks where stream = 'bench_calls'")
+        conn.execute("delete from cxw_meta.batches where stream = 'bench_calls'")
     path.unlink()
     copy_rps = rows / m_copy.seconds
     psql_rps = rows / m_psql.seconds
