@@ -122,7 +122,9 @@ def headline(settings: Settings) -> dict[str, str]:
         records = one("select count(*) from analytics.bridge_customer_identity")
         out["customers"] = f"{customers:,}" if customers is not None else "n/a"
         if customers and records:
-            out["identity merge rate"] = f"{1 - customers / records:.1%} of source records merged"
+            out["identity merge rate"] = (
+                f"{1 - customers / records:.1%} ({records:,} source records -> {customers:,} customers)"
+            )
         nps = one(
             "select round(100.0 * (sum(promoters) - sum(detractors)) / nullif(sum(nps_responses), 0), 1) "
             "from analytics.mart_voc_daily"
@@ -133,7 +135,7 @@ def headline(settings: Settings) -> dict[str, str]:
             "where months_since_first_purchase = 3"
         )
         out["3-month retention"] = f"{retention}%" if retention is not None else "n/a"
-        clv = one("select round(sum(predicted_clv_12m)) from analytics.mart_customer_ltv")
+        clv = one("select round(sum(predicted_clv_12m)::numeric) from analytics.mart_customer_ltv")
         out["predicted CLV, next 12 months"] = f"${clv:,.0f}" if clv is not None else "n/a"
         gate = conn.execute(
             "select status, published_at from cxw_meta.publish_log order by published_at desc limit 1"
@@ -148,7 +150,7 @@ def _period(conn) -> str:
     try:
         with conn.transaction():
             row = conn.execute(
-                "select min(order_date), max(order_date) from analytics.fct_orders"
+                "select min(ordered_date), max(ordered_date) from analytics.fct_orders"
             ).fetchone()
         if row and row[0]:
             return f"{row[0]:%d %b %Y} to {row[1]:%d %b %Y}"

@@ -121,7 +121,7 @@ def markdown(result: dict[str, Any]) -> str:
     if "identity" in r:
         i = r["identity"]
         lines.append(
-            f"| identity ({result['customers']:,}) | seconds, peak MB | {i.get('seconds_total', i.get('seconds'))}, {i.get('peak_rss_mb', i.get('peak_rss_mb_sampled'))} |"
+            f"| identity ({result['customers']:,}) | seconds, peak MB | {i.get('pipeline_seconds', i.get('seconds'))}, {i.get('peak_rss_mb', i.get('peak_rss_mb_sampled'))} |"
         )
     for item in ([r["full"]] if "full" in r else []) + r.get("scaling", []):
         n = item["customers"]

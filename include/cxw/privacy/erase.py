@@ -212,7 +212,8 @@ def rebuild_and_publish(
 
     settings = settings or get_settings()
     run_id = str((context or {}).get("run_id") or f"erase-{deleted['erasure_id']}")
-    result = rebuild(settings, run_id=run_id)
+    # full refresh: incremental models would not notice rows deleted from raw
+    result = rebuild(settings, run_id=run_id, full_refresh=True)
     with connect(settings) as conn:
         conn.execute(
             "update cxw_meta.erasure_log set completed_at = now() where erasure_id = %s",
