@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from cxw.extract.drops import DropExtractor, SchemaDriftError, read_lines
+from cxw.extract.drops import DropExtractor, read_lines
 from cxw.extract.spec import StreamSpec
 from cxw.extract.streams import CONTACT_CENTER
 
@@ -32,35 +31,9 @@ class ContactCenterExtractor(DropExtractor):
                 yield from self._tickets(path)
 
     def _calls(self, spec: StreamSpec, path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        lines = read_lines(path)
-        first = next(lines, None)
-        if first is None:
-            return
-        header = next(csv.reader([first[1]]))
-        missing = spec.missing_required(header)
-        if missing:
-            raise SchemaDriftError(
-                f"{self.locator(path, 1)}: required column {missing[0]!r} is missing from the header"
-            )
-        width = len(header)
-        for n, line in lines:
-            if not line:
-                continue
-            try:
-                row = next(csv.reader([line], strict=True))
-            except csv.Error as exc:
-                yield self.locator(path, n), {"_reject": f"malformed line: {exc}", "_raw": line}
-                continue
-            if len(row) != width:
-                yield (
-                    self.locator(path, n),
-                    {
-                        "_reject": f"malformed line: {len(row)} fields, header has {width}",
-                        "_raw": line,
-                    },
-                )
-                continue
-            yield self.locator(path, n), dict(zip(header, row, strict=True))
+        header, rows = self.csv_rows(spec, path, first_data_line=2)
+        for loc, row in rows:
+            yield loc, row if isinstance(row, dict) else dict(zip(header, row, strict=True))
 
     def _tickets(self, path) -> Iterator[tuple[str, Mapping[str, Any]]]:
         for n, line in read_lines(path):

@@ -8,7 +8,9 @@ covered are recorded in `cxw_meta.delivered_files` in the batch's own transactio
 
 from __future__ import annotations
 
+import csv
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -32,7 +34,7 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-class DropExtractor:
+class DropExtractor(ABC):
     """Base for sources that deliver daily folders of files."""
 
     source = ""
@@ -63,8 +65,9 @@ class DropExtractor:
                 out.append((day, folder))
         return sorted(out)
 
+    @abstractmethod
     def pattern(self, spec: StreamSpec) -> str:
-        raise NotImplementedError
+        """The glob of this stream's files inside a day folder."""
 
     def plan(
         self, spec: StreamSpec, since: datetime | None, until: datetime
@@ -122,6 +125,42 @@ class DropExtractor:
 
     def files(self, spec: StreamSpec) -> list[tuple[Path, str]]:
         return self._files.get(spec.stream, [])
+
+    def csv_rows(
+        self, spec: StreamSpec, path: Path, first_data_line: int = 2
+    ) -> tuple[list[str], Iterator[tuple[str, list[str] | dict[str, str]]]]:
+        """The header, and (locator, fields) per data line; a line that does not parse to the
+        header's width comes as a reject record instead. A header without a required column
+        fails the batch (SchemaDriftError), naming the column."""
+        lines = read_lines(path)
+        first = next(lines, None)
+        if first is None:
+            return [], iter(())
+        header = next(csv.reader([first[1]]))
+        missing = spec.missing_required(header)
+        if missing:
+            raise SchemaDriftError(
+                f"{self.locator(path, 1)}: required column {missing[0]!r} is missing from the header"
+            )
+        width = len(header)
+
+        def rows() -> Iterator[tuple[str, list[str] | dict[str, str]]]:
+            for n, line in lines:
+                if n < first_data_line or not line:
+                    continue
+                loc = self.locator(path, n)
+                try:
+                    row = next(csv.reader([line], strict=True))
+                except csv.Error as exc:
+                    yield loc, {"_reject": f"malformed line: {exc}", "_raw": line}
+                    continue
+                if len(row) != width:
+                    reason = f"malformed line: {len(row)} fields, header has {width}"
+                    yield loc, {"_reject": reason, "_raw": line}
+                    continue
+                yield loc, row
+
+        return header, rows()
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, str]]:

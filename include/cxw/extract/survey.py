@@ -7,13 +7,12 @@ the survey definitions (`survey/surveys/*.json`).
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from cxw.extract.drops import DropExtractor, SchemaDriftError, read_lines
+from cxw.extract.drops import DropExtractor
 from cxw.extract.spec import StreamSpec
 from cxw.extract.streams import survey_spec
 
@@ -64,34 +63,11 @@ class SurveyExtractor(DropExtractor):
         definition = self.definitions.get(survey_id, {})
         questions = set(definition.get("question_columns", []))
         score_col = (definition.get("first_score") or {}).get("column")
-        lines = read_lines(path)
-        first = next(lines, None)
-        if first is None:
-            return
-        header = next(csv.reader([first[1]]))
-        missing = spec.missing_required(header)
-        if missing:
-            raise SchemaDriftError(
-                f"{self.locator(path, 1)}: required column {missing[0]!r} is missing from the header"
-            )
-        width = len(header)
+        header, rows = self.csv_rows(spec, path, first_data_line=HEADER_LINES + 1)
         is_question = [h in questions or h.startswith("QID") for h in header]
-        for n, line in lines:
-            if n <= HEADER_LINES or not line:
-                continue
-            try:
-                row = next(csv.reader([line], strict=True))
-            except csv.Error as exc:
-                yield self.locator(path, n), {"_reject": f"malformed line: {exc}", "_raw": line}
-                continue
-            if len(row) != width:
-                yield (
-                    self.locator(path, n),
-                    {
-                        "_reject": f"malformed line: {len(row)} fields, header has {width}",
-                        "_raw": line,
-                    },
-                )
+        for loc, row in rows:
+            if isinstance(row, dict):  # a line that did not parse: quarantined as is
+                yield loc, row
                 continue
             rec: dict[str, Any] = {"survey_id": survey_id}
             answers = {}
@@ -102,7 +78,7 @@ class SurveyExtractor(DropExtractor):
                     rec[h] = v
             rec["answers"] = answers
             rec["first_score"] = answers.get(score_col) if score_col else None
-            yield self.locator(path, n), rec
+            yield loc, rec
 
 
 def extractor(settings) -> SurveyExtractor:
