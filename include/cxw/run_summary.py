@@ -20,6 +20,7 @@ def summarize(
             {
                 "dag_id": r.dag_id,
                 "logical_date": r.logical_date,
+                "data_day": r.data_day,
                 "state": r.state,
                 "seconds": round(r.seconds, 1),
                 "failed_tasks": r.failed_tasks,

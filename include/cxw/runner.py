@@ -36,6 +36,11 @@ class DagResult:
     failed_tasks: list[str] = field(default_factory=list)
     error: str | None = None
 
+    @property
+    def data_day(self) -> str:
+        """The day of data the run processed (the day before its logical date)."""
+        return str(date.fromisoformat(self.logical_date[:10]) - timedelta(days=1))
+
 
 def ensure_airflow_db(settings: Settings) -> None:
     """`airflow db migrate` on the metadata database, only when it is not at head already."""

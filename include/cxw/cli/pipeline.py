@@ -98,7 +98,7 @@ def run_pipeline(
         mark = "[green]ok[/]" if res.state == "success" else f"[red]{res.state}[/]"
         if not quiet:
             progress.console.print(
-                f"  {res.logical_date[:10]}  {res.dag_id:<28} {mark}  {res.seconds:5.1f}s"
+                f"  {res.data_day}  {res.dag_id:<28} {mark}  {res.seconds:5.1f}s"
             )
 
     with progress:
@@ -114,7 +114,7 @@ def run_pipeline(
     if not ok and not quiet:
         bad = next(r for r in results if r.state != "success")
         err_console.print(
-            f"[bold red]error:[/] {bad.dag_id} failed for {bad.logical_date[:10]}"
+            f"[bold red]error:[/] {bad.dag_id} failed for {bad.data_day}"
             + (f" in task(s) {', '.join(bad.failed_tasks)}" if bad.failed_tasks else "")
             + (f": {bad.error}" if bad.error else "")
             + f"; details in {settings.logs_dir / 'airflow-runs.log'}"
