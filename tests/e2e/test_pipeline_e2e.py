@@ -314,3 +314,41 @@ def test_full_refresh_gives_the_same_marts_as_incremental_runs(published, conn):
     ]
     conn.commit()
     assert different == []
+
+
+def test_planted_defects_fail_the_gate_and_leave_analytics_byte_for_byte(published, conn):
+    """A duplicated customer_key and a negative revenue in the candidate: the real mart gate
+    fails naming them, publish refuses, and every published mart keeps its exact checksum."""
+    from cxw.errors import DataQualityError
+    from cxw.publish import publish_candidate
+    from cxw.quality.gates import run_mart_gate
+    from cxw.transform import build_layer
+
+    settings = published["settings"]
+    build_layer(settings, "marts")
+
+    def checksums() -> dict[str, str]:
+        return {
+            m: conn.execute(
+                f"select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from analytics.{m} t"
+            ).fetchone()[0]
+            for m in sorted(MARTS)
+        }
+
+    before = checksums()
+    conn.execute(
+        "insert into analytics_candidate.dim_customer_360 "
+        "select * from analytics_candidate.dim_customer_360 limit 1"
+    )
+    conn.execute(
+        "update analytics_candidate.fct_orders set net_revenue = -50 "
+        "where order_id = (select min(order_id) from analytics_candidate.fct_orders)"
+    )
+    conn.commit()
+    gate = run_mart_gate(settings, run_id="test-planted-defects")
+    assert not gate["success"]
+    assert "dim_customer_360 expect_column_values_to_be_unique(customer_key)" in gate["message"]
+    assert "fct_orders" in gate["message"]
+    with pytest.raises(DataQualityError, match="rejected by the mart gate"):
+        publish_candidate(settings, gate, build_id="test-planted-defects")
+    assert checksums() == before
