@@ -15,11 +15,6 @@
     normalize like any number: the identity step decides they never link people. Same rule
     as cxw.enrich.normalize.normalize_phone for what the sources send. -#}
 {% macro cc_normalize_phone(expr) -%}
-    {%- set digits -%}regexp_replace({{ expr }}, '[^0-9]', '', 'g'){%- endset -%}
-    case
-        when {{ expr }} ~ '[A-Za-z]' then null
-        when length({{ digits }}) = 10 and left(btrim({{ expr }}), 1) <> '+' then '+1' || {{ digits }}
-        when length({{ digits }}) = 11 and left({{ digits }}, 1) = '1' then '+' || {{ digits }}
-        when left(btrim({{ expr }}), 1) = '+' and length({{ digits }}) between 8 and 15 then '+' || {{ digits }}
-    end
+    {#- one phone rule for the whole project: see normalize_phone_sql (core_normalize.sql) -#}
+    {{ normalize_phone_sql(expr) }}
 {%- endmacro %}
