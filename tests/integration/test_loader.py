@@ -153,3 +153,118 @@ def test_watermark_moves_only_forward(clean):
 
 def test_missing_required_header_column_is_named():
     assert SPEC.missing_required(["id", "amount", "status"]) == ["updated_at"]
+
+
+# --- the fast path: a CSV file COPYed as it is must give what the careful path gives ---------
+
+FAST_CASES = {
+    "clean": [],
+    "value that does not cast": [(3, "amount", "1.2.3")],
+    "failed check": [(4, "amount", "-2")],
+    "unknown enum value": [(5, "status", "pending")],
+    "padded text": [(6, "status", " open")],
+    "quoted empty text": [(7, "status", '""')],
+    "impossible date": [(8, "updated_at", "2026-02-30T00:00:00")],
+    "number with a fraction for an integer key": [(9, "id", "9.5")],
+}
+
+
+def _write_probe_csv(path, changes, header=("id", "amount", "status", "updated_at")):
+    lines = [",".join(header)]
+    for i in range(1, 41):
+        values = {
+            "id": str(i),
+            "amount": f"{i}.25",
+            "status": "closed",
+            "updated_at": T0.isoformat(),
+        }
+        for line_id, col, value in changes:
+            if line_id == i:
+                values[col] = value
+        lines.append(",".join(values.get(h, "") for h in header))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _csv_records(path):
+    import csv
+
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        for n, row in enumerate(reader, start=2):
+            yield f"{path.name}:line {n}", dict(zip(header, row, strict=True))
+
+
+def _load_both(conn, tmp_path, changes, header=("id", "amount", "status", "updated_at")):
+    from dataclasses import replace
+
+    from cxw.load.copy import CsvFile
+
+    out = {}
+    for stream, fast in (("loader_probe", True), ("loader_probe_careful", False)):
+        spec = replace(SPEC, stream=stream)
+        conn.execute(f"drop table if exists raw_crm.{stream}")
+        conn.execute("delete from cxw_meta.rejected_rows where stream = %s", (stream,))
+        conn.execute("delete from cxw_meta.watermarks where stream = %s", (stream,))
+        conn.execute("delete from cxw_meta.batches where stream = %s", (stream,))
+        conn.commit()
+        path = tmp_path / "probe.csv"
+        _write_probe_csv(path, changes, header)
+        files = [CsvFile(path, path.name)] if fast else None
+        res = load_stream(
+            conn,
+            spec,
+            _csv_records(path),
+            window(0, initial=True),
+            reject_threshold=0.5,
+            files=files,
+        )
+        loaded = conn.execute(
+            f"select id, amount, status, updated_at, _extra, _cxw_locator from raw_crm.{stream}"
+            " order by id"
+        ).fetchall()
+        rejects = conn.execute(
+            "select locator, reason from cxw_meta.rejected_rows where stream = %s order by 1",
+            (stream,),
+        ).fetchall()
+        out[fast] = (res, loaded, rejects)
+    return out
+
+
+@pytest.mark.parametrize("case", list(FAST_CASES))
+def test_fast_path_gives_what_the_careful_path_gives(clean, tmp_path, case):
+    out = _load_both(clean, tmp_path, FAST_CASES[case])
+    (fast, fast_rows, fast_rej), (careful, careful_rows, careful_rej) = out[True], out[False]
+    assert [r[:5] for r in fast_rows] == [r[:5] for r in careful_rows]
+    assert fast_rej == careful_rej
+    assert (fast.seen, fast.loaded, fast.rejected) == (
+        careful.seen,
+        careful.loaded,
+        careful.rejected,
+    )
+    assert fast.seen == 40
+    assert careful.rejected == (0 if case in ("clean", "padded text", "quoted empty text") else 1)
+    # a clean file was COPYed as it is (its rows name the file); anything else went the careful
+    # way (its rows name their line)
+    fast_locators = {r[5] for r in fast_rows}
+    assert fast_locators == ({"probe.csv"} if case == "clean" else {r[5] for r in careful_rows})
+
+
+def test_fast_path_leaves_drift_to_the_careful_path(clean, tmp_path):
+    out = _load_both(clean, tmp_path, [], header=("id", "amount", "status", "updated_at", "tier"))
+    assert [r[:5] for r in out[True][1]] == [r[:5] for r in out[False][1]]
+    assert out[True][1][0][4] == {"tier": ""}
+    out = _load_both(clean, tmp_path, [], header=("id", "status", "updated_at"))  # optional gone
+    assert [r[:5] for r in out[True][1]] == [r[:5] for r in out[False][1]]
+    assert {r[5] for r in out[True][1]} == {"probe.csv"}
+
+
+def test_initial_load_builds_the_indexes_after_the_copy(clean, tmp_path):
+    _load_both(clean, tmp_path, [])
+    names = {
+        r[0]
+        for r in clean.execute(
+            "select indexname from pg_indexes where schemaname = 'raw_crm' and tablename = 'loader_probe'"
+        )
+    }
+    assert names == {"loader_probe__batch", "loader_probe__key_version"}

@@ -104,11 +104,16 @@ def markdown(result: dict[str, Any]) -> str:
     r = result["results"]
     for item in r.get("load", []):
         n = item["rows"]
+        for case, label in (("initial", "into an empty table"), ("append", "appended")):
+            c = item[case]
+            lines += [
+                f"| load ({n:,} rows, {label}) | cxw loader / psql \\copy | "
+                f"{c['cxw_rows_per_s']:,} / {c['psql_rows_per_s']:,} rows/s |",
+                f"| load ({n:,} rows, {label}) | ratio cxw / psql (psql into: {c['psql_target']}) "
+                f"| {c['ratio']} |",
+            ]
         lines += [
-            f"| load ({n:,} rows) | cxw COPY loader | {item['cxw_copy_rows_per_s']:,} rows/s |",
-            f"| load ({n:,} rows) | psql \\copy | {item['psql_copy_rows_per_s']:,} rows/s |",
             f"| load ({n:,} rows) | pandas to_sql | {item['pandas_to_sql_rows_per_s']:,} rows/s |",
-            f"| load ({n:,} rows) | ratio cxw / psql | {item['ratio_cxw_to_psql']} |",
             f"| load ({n:,} rows) | loader peak RSS | {item['cxw_copy_peak_rss_mb']} MB |",
         ]
     if "clv" in r:

@@ -10,6 +10,7 @@ from typing import Any
 from cxw.extract.drops import DropExtractor, read_lines
 from cxw.extract.spec import StreamSpec
 from cxw.extract.streams import CONTACT_CENTER
+from cxw.load.copy import CsvFile
 
 
 class ContactCenterExtractor(DropExtractor):
@@ -20,6 +21,14 @@ class ContactCenterExtractor(DropExtractor):
 
     def pattern(self, spec: StreamSpec) -> str:
         return "calls.csv" if spec.stream == "calls" else "tickets.jsonl"
+
+    def csv_files(self, spec: StreamSpec) -> list[CsvFile] | None:
+        """The call logs as files the loader may COPY as they are (None for tickets)."""
+        if spec.stream != "calls":
+            return None
+        return [
+            CsvFile(path, path.relative_to(self.root).as_posix()) for path, _ in self.files(spec)
+        ]
 
     def records(
         self, spec: StreamSpec, since: datetime | None, until: datetime

@@ -95,6 +95,7 @@ def run_source(
                     on_commit=extractor.commit_hook(spec)
                     if hasattr(extractor, "commit_hook")
                     else None,
+                    files=extractor.csv_files(spec) if hasattr(extractor, "csv_files") else None,
                 )
                 batches.append({**res.as_dict(), "initial_sync": plan.watermark_from is None})
     finally:

@@ -10,10 +10,11 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -102,13 +103,13 @@ def ensure_table(conn: psycopg.Connection, spec: StreamSpec) -> None:
     conn.execute(
         sql.SQL("create table if not exists {} ({})").format(table, sql.SQL(", ").join(cols))
     )
-    have = {
-        r[0]
-        for r in conn.execute(
-            "select column_name from information_schema.columns where table_schema=%s and table_name=%s",
+    have = dict(
+        conn.execute(
+            "select column_name, column_default from information_schema.columns"
+            " where table_schema = %s and table_name = %s",
             (spec.schema, spec.table),
-        )
-    }
+        ).fetchall()
+    )
     for c in spec.columns:
         if c.name not in have:
             conn.execute(
@@ -116,19 +117,48 @@ def ensure_table(conn: psycopg.Connection, spec: StreamSpec) -> None:
                     table, sql.Identifier(c.name), sql.SQL(c.type)
                 )
             )
-    conn.execute(
-        sql.SQL("create index if not exists {} on {} (_cxw_batch_id)").format(
-            sql.Identifier(f"{spec.table}__batch"), table
+    # The batch's metadata as column defaults (set per batch with `set local`), so a file can
+    # be COPYed straight into the table without a per-row hop through Python. Set once: the
+    # ALTER locks out readers, so it must not run on every batch.
+    if have.get("_cxw_source") is None:
+        conn.execute(
+            sql.SQL(
+                "alter table {} alter column _cxw_batch_id set default current_setting('cxw.batch_id'),"
+                " alter column _cxw_locator set default current_setting('cxw.locator', true),"
+                " alter column _cxw_loaded_at set default now(),"
+                " alter column _cxw_source set default {}"
+            ).format(table, sql.Literal(spec.source))
         )
-    )
+    _create_indexes(conn, spec)
+
+
+def _indexes(spec: StreamSpec) -> list[tuple[str, list[str]]]:
+    """The raw table's indexes: by batch (replace, gate, de-duplicate) and by key + version."""
     keycols = [*spec.key, *([spec.version] if spec.version else [])]
-    conn.execute(
-        sql.SQL("create index if not exists {} on {} ({})").format(
-            sql.Identifier(f"{spec.table}__key_version"),
-            table,
-            sql.SQL(", ").join(map(sql.Identifier, keycols)),
+    return [(f"{spec.table}__batch", ["_cxw_batch_id"]), (f"{spec.table}__key_version", keycols)]
+
+
+def _create_indexes(conn: psycopg.Connection, spec: StreamSpec) -> None:
+    for name, cols in _indexes(spec):
+        conn.execute(
+            sql.SQL("create index if not exists {} on {} ({})").format(
+                sql.Identifier(name),
+                sql.Identifier(spec.schema, spec.table),
+                sql.SQL(", ").join(map(sql.Identifier, cols)),
+            )
         )
-    )
+
+
+def _drop_indexes_if_empty(conn: psycopg.Connection, spec: StreamSpec) -> bool:
+    """Into an empty table (an initial sync), load first and build the indexes after: one
+    sorted build is several times cheaper than maintaining them row by row."""
+    table = sql.Identifier(spec.schema, spec.table)
+    row = conn.execute(sql.SQL("select exists (select 1 from {})").format(table)).fetchone()
+    if row and row[0]:
+        return False
+    for name, _ in _indexes(spec):
+        conn.execute(sql.SQL("drop index if exists {}").format(sql.Identifier(spec.schema, name)))
+    return True
 
 
 def new_batch_id(spec: StreamSpec, window: BatchWindow) -> str:
@@ -148,6 +178,15 @@ def _stage_value(value: Any) -> Any:
     return str(value)
 
 
+@dataclass(frozen=True)
+class CsvFile:
+    """A delivered CSV file whose header names the spec's fields (one header line): it can be
+    COPYed straight into the raw table. `locator` is what its loaded rows record."""
+
+    path: Path
+    locator: str
+
+
 def load_stream(
     conn: psycopg.Connection,
     spec: StreamSpec,
@@ -159,6 +198,7 @@ def load_stream(
     chunk_bytes: int = 8 << 20,
     on_progress: Callable[[int], None] | None = None,
     on_commit: Callable[[psycopg.Connection, str], None] | None = None,
+    files: Sequence[CsvFile] | None = None,
 ) -> BatchResult:
     """Stage, validate and load one batch; commit it with its watermark, or roll it all back.
 
@@ -169,55 +209,42 @@ def load_stream(
     `DataQualityError` when the rejected share exceeds `reject_threshold` (nothing is loaded
     and the batch is recorded as failed). `on_commit(conn, batch_id)` runs inside the batch
     transaction just before it commits (e.g. to record the files it covered).
+
+    `files`, when given, are the same records as CSV files: they are first COPYed byte for
+    byte into the typed raw table, and the batch's rows are checked in one scan. Only if that
+    meets anything the careful path would treat differently (a value that does not cast, a
+    failed check, a malformed line, an unknown or missing column, an erased person) is it
+    rolled back and `records` loaded the careful way, so both paths give the same result.
     """
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise RuntimeError("load_stream needs a connection with no open transaction")
     batch_id = new_batch_id(spec, window)
     result = BatchResult(batch_id, spec.source, spec.stream)
-    fields = spec.fields
-    known = set(fields)
-    json_idx = [i for i, c in enumerate(spec.columns) if c.type == "jsonb"]
     pre_rejects: list[tuple[str, str, str | None]] = []
     try:
         with conn.transaction():
             conn.execute("set local timezone = 'UTC'")  # naive source timestamps are UTC
             ensure_table(conn, spec)
             result.replaced_batches = _replace_previous(conn, spec, window)
-            stage = _create_stage(conn, spec)
-            with conn.cursor().copy(
-                sql.SQL("copy {} from stdin with (format csv)").format(sql.Identifier(stage))
-            ) as copy:
-                buf = io.StringIO()
-                writer = csv.writer(buf, lineterminator="\n")
-                for locator, record in records:
-                    result.seen += 1
-                    if "_reject" in record:
-                        pre_rejects.append((locator, str(record["_reject"]), record.get("_raw")))
-                        continue
-                    if suppress is not None and suppress(record, spec.identifiers):
-                        pre_rejects.append((locator, "suppressed: an erased person", None))
-                        continue
-                    values = [record.get(f) for f in fields]
-                    for i in json_idx:
-                        values[i] = _stage_value(values[i])
-                    extra = None
-                    if len(record) != len(fields) or not known.issuperset(record):
-                        unknown = {
-                            k: v
-                            for k, v in record.items()
-                            if k not in known and not k.startswith("_")
-                        }
-                        extra = json.dumps(unknown, default=str) if unknown else None
-                    writer.writerow([result.seen, locator, *map(_plain, values), extra])
-                    if buf.tell() >= chunk_bytes:
-                        copy.write(buf.getvalue())
-                        buf.seek(0)
-                        buf.truncate()
-                        if on_progress:
-                            on_progress(result.seen)
-                if buf.tell():
-                    copy.write(buf.getvalue())
-            inserted = _validate_and_insert(conn, spec, stage, batch_id)
+            rebuild = _drop_indexes_if_empty(conn, spec)
+            conn.execute("select set_config('cxw.batch_id', %s, true)", (batch_id,))
+            inserted = None
+            if files is not None and (suppress is None or not spec.identifiers):
+                inserted = _copy_files(conn, spec, files, batch_id, result, on_progress)
+            if inserted is None:
+                inserted = _stage_and_insert(
+                    conn,
+                    spec,
+                    records,
+                    batch_id,
+                    result,
+                    pre_rejects,
+                    suppress,
+                    chunk_bytes,
+                    on_progress,
+                )
+            if rebuild:
+                _create_indexes(conn, spec)
             staged = result.seen - len(pre_rejects)
             result.rejected = len(pre_rejects) + staged - inserted
             for _, reason, _ in pre_rejects:
@@ -230,7 +257,7 @@ def load_stream(
                 result.reject_reasons[reason] = result.reject_reasons.get(reason, 0) + n
             if result.seen and result.rejected / result.seen > reject_threshold:
                 raise _TooManyRejects(result, reject_threshold)
-            result.unchanged = _drop_unchanged(conn, spec, batch_id)
+            result.unchanged = _drop_unchanged(conn, spec, batch_id, earlier=not rebuild)
             result.loaded = inserted - result.unchanged
             if pre_rejects:
                 _write_rejects(conn, spec, batch_id, pre_rejects)
@@ -245,6 +272,130 @@ def load_stream(
     if on_progress:
         on_progress(result.seen)
     return result
+
+
+class _NotClean(Exception):
+    """The fast path met something only the careful path handles."""
+
+
+def _copy_files(
+    conn: psycopg.Connection,
+    spec: StreamSpec,
+    files: Sequence[CsvFile],
+    batch_id: str,
+    result: BatchResult,
+    on_progress: Callable[[int], None] | None,
+) -> int | None:
+    """COPY the files as they are into the raw table (the metadata columns come from their
+    defaults), then check the batch's rows; None (and nothing kept) when they are not clean."""
+    column_of = {c.field: c.name for c in spec.columns}
+    plans = []
+    for f in files:
+        with f.path.open(encoding="utf-8", newline="") as fh:
+            first = fh.readline()
+        header = next(csv.reader([first]), []) if first.strip() else []
+        if (
+            not header
+            or len(set(header)) != len(header)
+            or not set(header) <= column_of.keys()
+            or spec.missing_required(header)
+        ):
+            return None  # drift or an empty file: the careful path reports it
+        plans.append((f, [column_of[h] for h in header]))
+    table = sql.Identifier(spec.schema, spec.table)
+    seen = 0
+    try:
+        with conn.transaction():  # a savepoint: on any surprise, nothing of this stays
+            for f, cols in plans:
+                conn.execute("select set_config('cxw.locator', %s, true)", (f.locator,))
+                statement = sql.SQL("copy {} ({}) from stdin with (format csv, header true)")
+                with conn.cursor() as cur:
+                    cols_sql = sql.SQL(", ").join(map(sql.Identifier, cols))
+                    with (
+                        cur.copy(statement.format(table, cols_sql)) as copy,
+                        f.path.open("rb") as fh,
+                    ):
+                        for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                            copy.write(block)
+                    seen += cur.rowcount
+                if on_progress:
+                    on_progress(seen)
+            if _has_violations(conn, spec, batch_id):
+                raise _NotClean
+    except (_NotClean, psycopg.DataError):
+        return None
+    result.seen = seen
+    return seen
+
+
+def _has_violations(conn: psycopg.Connection, spec: StreamSpec, batch_id: str) -> bool:
+    """Whether any loaded row of the batch fails a check the careful path applies, or holds a
+    text value the careful path would have trimmed or turned into NULL. One scan, which the
+    server may run in parallel (a count, so no early exit: clean batches are the norm)."""
+    cols = spec.columns
+    conds = [cond for c in cols for cond in c.loaded_checks(_q(c.name))]
+    conds += [cond for cond, _ in spec.checks]
+    if not conds:
+        return False
+    aliases = ", ".join(f"{_q(c.name)} as {_q(c.name + '__v')}" for c in cols)
+    failed = " or ".join(f"not ({cond})" for cond in conds)
+    row = conn.execute(
+        f"select count(*) from (select *, {aliases} from {_q(spec.schema)}.{_q(spec.table)}"
+        f" where _cxw_batch_id = %s) x where {failed}",
+        (batch_id,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _stage_and_insert(
+    conn: psycopg.Connection,
+    spec: StreamSpec,
+    records: Iterable[tuple[str, Mapping[str, Any]]],
+    batch_id: str,
+    result: BatchResult,
+    pre_rejects: list[tuple[str, str, str | None]],
+    suppress: Suppressor | None,
+    chunk_bytes: int,
+    on_progress: Callable[[int], None] | None,
+) -> int:
+    """The careful path: stage every value as text, then validate, cast and insert in SQL."""
+    fields = spec.fields
+    known = set(fields)
+    json_idx = [i for i, c in enumerate(spec.columns) if c.type == "jsonb"]
+    result.seen = 0
+    stage = _create_stage(conn, spec)
+    with conn.cursor().copy(
+        sql.SQL("copy {} from stdin with (format csv)").format(sql.Identifier(stage))
+    ) as copy:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        for locator, record in records:
+            result.seen += 1
+            if "_reject" in record:
+                pre_rejects.append((locator, str(record["_reject"]), record.get("_raw")))
+                continue
+            if suppress is not None and suppress(record, spec.identifiers):
+                pre_rejects.append((locator, "suppressed: an erased person", None))
+                continue
+            values = [record.get(f) for f in fields]
+            for i in json_idx:
+                values[i] = _stage_value(values[i])
+            extra = None
+            if len(record) != len(fields) or not known.issuperset(record):
+                unknown = {
+                    k: v for k, v in record.items() if k not in known and not k.startswith("_")
+                }
+                extra = json.dumps(unknown, default=str) if unknown else None
+            writer.writerow([result.seen, locator, *map(_plain, values), extra])
+            if buf.tell() >= chunk_bytes:
+                copy.write(buf.getvalue())
+                buf.seek(0)
+                buf.truncate()
+                if on_progress:
+                    on_progress(result.seen)
+        if buf.tell():
+            copy.write(buf.getvalue())
+    return _validate_and_insert(conn, spec, stage, batch_id)
 
 
 def _plain(value: Any) -> Any:
@@ -365,32 +516,53 @@ def _replace_previous(conn: psycopg.Connection, spec: StreamSpec, window: BatchW
     return len(ids)
 
 
-def _drop_unchanged(conn: psycopg.Connection, spec: StreamSpec, batch_id: str) -> int:
+def _drop_unchanged(
+    conn: psycopg.Connection, spec: StreamSpec, batch_id: str, *, earlier: bool = True
+) -> int:
     """Remove records whose identical version is already loaded (overlap window, resends).
 
-    Exact repeats inside this batch keep their first occurrence (one sort, no self-join); then
-    an anti-join against earlier batches, only when there are any. The table is analyzed first
-    so the planner sees its real size right after a large COPY.
+    `earlier=False` says the table held no rows before this batch. Exact repeats inside this batch keep their first occurrence (a hash aggregate finds out
+    whether there are any; one sort removes them). Then an anti-join against earlier batches,
+    only when there are any; the table is analyzed first so the planner sees its real size
+    right after a large COPY.
     """
     keycols = [*spec.key, *([spec.version] if spec.version else [])]
     table = sql.Identifier(spec.schema, spec.table)
     keys = sql.SQL(", ").join(map(sql.Identifier, keycols))
-    conn.execute(sql.SQL("analyze {}").format(table))
-    within = conn.execute(
+    repeated = conn.execute(
         sql.SQL(
-            "delete from {t} where ctid in (select ctid from (select ctid, row_number() over "
-            "(partition by {k} order by ctid) as n from {t} where _cxw_batch_id = %s) d where n > 1)"
+            "select exists (select 1 from {t} where _cxw_batch_id = %s"
+            " group by {k} having count(*) > 1)"
         ).format(t=table, k=keys),
         (batch_id,),
-    ).rowcount
+    ).fetchone()
+    within = 0
+    if repeated and repeated[0]:
+        within = conn.execute(
+            sql.SQL(
+                "delete from {t} where ctid in (select ctid from (select ctid, row_number() over "
+                "(partition by {k} order by ctid) as n from {t} where _cxw_batch_id = %s) d"
+                " where n > 1)"
+            ).format(t=table, k=keys),
+            (batch_id,),
+        ).rowcount
+    if not earlier:  # the table held nothing before this batch
+        return within
     others = conn.execute(
         sql.SQL("select exists (select 1 from {t} where _cxw_batch_id <> %s)").format(t=table),
         (batch_id,),
     ).fetchone()
     if not (others and others[0]):
         return within
+    conn.execute(sql.SQL("analyze {}").format(table))
+    # plain equality on required columns (never null), so the probe can use the key index;
+    # `is not distinct from` (not indexable) only where a null is possible
+    required = {c.name for c in spec.columns if c.required}
     match = sql.SQL(" and ").join(
-        sql.SQL("o.{c} is not distinct from t.{c}").format(c=sql.Identifier(c)) for c in keycols
+        sql.SQL("o.{c} = t.{c}" if c in required else "o.{c} is not distinct from t.{c}").format(
+            c=sql.Identifier(c)
+        )
+        for c in keycols
     )
     earlier = conn.execute(
         sql.SQL(
