@@ -17,10 +17,11 @@ from cxw.enrich.nlp import content_hash, find_pii, normalize_text, redact_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Macro-F1 floors for the leave-one-domain-out evaluation. The goal is 0.85 everywhere;
-# imdb (movie sentences, trained on phone and restaurant reviews only) reaches 0.846, so its
-# floor is what is reached, not the goal. See dbt_project/DECISIONLOG_nlp.md.
-MIN_MACRO_F1 = {"amazon": 0.87, "imdb": 0.84, "yelp": 0.87}
+# Macro-F1 floors for the leave-one-domain-out evaluation. The goal is 0.85 everywhere; reached
+# (model sentiment-2): amazon 0.890, yelp 0.882, imdb 0.849. imdb (movie sentences, trained on
+# phone and restaurant reviews only) is still just short of the goal, so its floor is what is
+# reached less a small margin, not the goal. See dbt_project/DECISIONLOG_nlp.md.
+MIN_MACRO_F1 = {"amazon": 0.87, "imdb": 0.845, "yelp": 0.87}
 
 # Independent of the implementation: anything e-mail-like, and runs of 7+ digits once
 # common phone separators are ignored.
