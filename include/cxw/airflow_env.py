@@ -56,6 +56,7 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": _conn_uri(settings),
         "CXW_HOME": str(settings.home),
+        "CXW_PG_PORT": str(settings.pg_port),
         "GX_ANALYTICS_ENABLED": "False",
         "TQDM_DISABLE": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",

@@ -212,7 +212,10 @@ def pipeline(settings: Settings, customers: int, days: int = 365) -> dict[str, A
     with measured() as m_gen:
         generate(settings, customers=customers, days=days)
     end = current_end_date(settings)
-    runner.prepare(settings)
+    runner.prepare(settings)  # the DAGs' tasks read their settings from this environment
+    from cxw.config import get_settings
+
+    get_settings.cache_clear()
     dags = runner.load_dags((*runner.EXTRACT_DAGS, runner.TRANSFORM_DAG))
     log = settings.logs_dir / "bench-runs.log"
 
@@ -226,6 +229,11 @@ def pipeline(settings: Settings, customers: int, days: int = 365) -> dict[str, A
                 "peak_rss_mb": m.peak_rss_mb,
                 "state": res.state,
             }
+            print(  # progress on a long run, and a record if it is stopped half-way
+                f"bench   {day} {dag_id}: {res.state} in {m.seconds:.1f} s, "
+                f"peak RSS {m.peak_rss_mb} MB",
+                flush=True,
+            )
             if res.state != "success":
                 break
         return {

@@ -11,15 +11,33 @@ calls as (
     select * from {{ ref('int_calls_measured') }}
 ),
 
--- a call and its ticket: linked from either side (call.ticket_id or the ticket's call_id field)
-call_ticket_links as (
-    select distinct on (calls.call_id)
+-- a call and its ticket: linked from either side (call.ticket_id or the ticket's call_id
+-- field), the call's own link first. Two equi-joins, not one join on an OR: an OR condition
+-- can only be a nested loop, quadratic in the number of contacts.
+candidate_links as (
+    select
         calls.call_id,
-        tickets.ticket_id
+        tickets.ticket_id,
+        true as is_from_call
     from calls
     inner join tickets
-        on calls.ticket_id = tickets.ticket_id or calls.call_id = tickets.call_id
-    order by calls.call_id asc, (calls.ticket_id = tickets.ticket_id) desc, tickets.ticket_id
+        on calls.ticket_id = tickets.ticket_id
+    union all
+    select
+        calls.call_id,
+        tickets.ticket_id,
+        coalesce(calls.ticket_id = tickets.ticket_id, false) as is_from_call
+    from calls
+    inner join tickets
+        on calls.call_id = tickets.call_id
+),
+
+call_ticket_links as (
+    select distinct on (call_id)
+        call_id,
+        ticket_id
+    from candidate_links
+    order by call_id asc, is_from_call desc, ticket_id asc
 ),
 
 ticket_contacts as (
