@@ -213,6 +213,7 @@ def pipeline(settings: Settings, customers: int, days: int = 365) -> dict[str, A
         generate(settings, customers=customers, days=days)
     end = current_end_date(settings)
     runner.prepare(settings)  # the DAGs' tasks read their settings from this environment
+    crm = _CrmApiProcess(settings)  # the outside world runs outside the pipeline's process
     from cxw.config import get_settings
 
     get_settings.cache_clear()
@@ -243,9 +244,12 @@ def pipeline(settings: Settings, customers: int, days: int = 365) -> dict[str, A
             "stages": stages,
         }
 
-    full = run_day(end)
-    advance(settings, days=1)
-    incremental = run_day(end + timedelta(days=1))
+    try:
+        full = run_day(end)
+        advance(settings, days=1)
+        incremental = run_day(end + timedelta(days=1))
+    finally:
+        crm.stop()
     return {
         "customers": customers,
         "days": days,
@@ -256,3 +260,58 @@ def pipeline(settings: Settings, customers: int, days: int = 365) -> dict[str, A
         if full["seconds"]
         else None,
     }
+
+
+class _CrmApiProcess:
+    """The simulated CRM API in a process of its own, as a real CRM would be: served in the
+    pipeline's process it would share the interpreter (and its lock) with the extraction it
+    feeds. The extract DAG reaches it as a real CRM, through CXW_CRM_URL and an API key."""
+
+    def __init__(self, settings: Settings) -> None:
+        import os
+        import shutil
+        import socket
+        import sys
+        import time
+
+        from cxw.sources.crm_store import api_key
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        cxw = shutil.which("cxw") or str(Path(sys.executable).with_name("cxw"))
+        env = {**os.environ, "CXW_HOME": str(settings.home), "CXW_PG_PORT": str(settings.pg_port)}
+        self.proc = subprocess.Popen(
+            [cxw, "sources", "serve-crm", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("bench: the CRM API simulator did not start") from None
+                time.sleep(0.2)
+        self._saved = {k: os.environ.get(k) for k in ("CXW_CRM_URL", "CXW_CRM_API_KEY")}
+        os.environ["CXW_CRM_URL"] = f"http://127.0.0.1:{port}"
+        os.environ["CXW_CRM_API_KEY"] = api_key(settings)
+
+    def stop(self) -> None:
+        import os
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        for key, value in getattr(self, "_saved", {}).items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
