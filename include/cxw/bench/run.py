@@ -48,7 +48,13 @@ def environment() -> dict[str, Any]:
 
 
 def run(
-    settings: Settings, customers: int, scenarios: list[str], scaling: list[int], progress=print
+    settings: Settings,
+    customers: int,
+    scenarios: list[str],
+    scaling: list[int],
+    progress=print,
+    *,
+    reuse_world: bool = False,
 ) -> dict[str, Any]:
     from cxw.bench import scenarios as sc
 
@@ -73,12 +79,12 @@ def run(
         res["identity"] = sc.identity(customers)
     if "full" in scenarios:
         progress(f"full + incremental: {customers:,} customers x 365 days through the pipeline")
-        res["full"] = sc.pipeline(bs, customers)
+        res["full"] = sc.pipeline(bs, customers, reuse_world=reuse_world)
     if "scaling" in scenarios:
         res["scaling"] = []
         for n in scaling:
             progress(f"scaling: {n:,} customers")
-            res["scaling"].append(sc.pipeline(bs, n))
+            res["scaling"].append(sc.pipeline(bs, n, reuse_world=reuse_world))
         points = [(r["customers"], r["full"]["seconds"] / r["customers"]) for r in res["scaling"]]
         if len(points) >= 2:
             import numpy as np

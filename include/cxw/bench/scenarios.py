@@ -200,17 +200,27 @@ def identity(n_people: int) -> dict[str, Any]:
     return {**out, "peak_rss_mb_sampled": m.peak_rss_mb}
 
 
-def pipeline(settings: Settings, customers: int, days: int = 365) -> dict[str, Any]:
+def pipeline(
+    settings: Settings, customers: int, days: int = 365, *, reuse_world: bool = False
+) -> dict[str, Any]:
     """`full`: generate N customers x D days and run the initial sync + transform;
     `incremental`: advance one day and run that day. Wall time and peak memory per DAG."""
     from cxw import runner, warehouse
     from cxw.cli.demo import reset_warehouse
-    from cxw.sources import advance, current_end_date, generate
+    from cxw.sources import advance, current_end_date, generate, read_state
 
     warehouse.start(settings)
     reset_warehouse(settings)
+    state = read_state(settings)
+    reuse = (
+        reuse_world
+        and state is not None
+        and state["params"]["customers"] == customers
+        and state.get("days") == days
+    )
     with measured() as m_gen:
-        generate(settings, customers=customers, days=days)
+        if not reuse:  # the simulated sources: the outside world, not part of the pipeline
+            generate(settings, customers=customers, days=days)
     end = current_end_date(settings)
     runner.prepare(settings)  # the DAGs' tasks read their settings from this environment
     crm = _CrmApiProcess(settings)  # the outside world runs outside the pipeline's process
@@ -253,7 +263,8 @@ def pipeline(settings: Settings, customers: int, days: int = 365) -> dict[str, A
     return {
         "customers": customers,
         "days": days,
-        "generate_seconds": m_gen.seconds,
+        "generate_seconds": None if reuse else m_gen.seconds,
+        "world_reused": reuse,
         "full": full,
         "incremental": incremental,
         "incremental_to_full": round(incremental["seconds"] / full["seconds"], 4)

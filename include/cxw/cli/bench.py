@@ -22,6 +22,12 @@ def bench(
     scaling: str = typer.Option(
         "10000,100000,1000000", help="customer counts for the scaling scenario"
     ),
+    reuse_world: bool = typer.Option(
+        False,
+        "--reuse-world",
+        help="full/scaling: keep the simulated sources already generated for this size (the "
+        "warehouse is still reset); saves the generation, which is not part of the pipeline",
+    ),
 ) -> None:
     """Measure speed and memory (JSON + Markdown). Runs in a warehouse of its own."""
     from cxw.bench.run import SCENARIOS, run, write
@@ -40,7 +46,12 @@ def bench(
     if not settings.embedded and ("full" in chosen or "scaling" in chosen):
         raise ConfigError("the full/scaling scenarios reset their warehouse: use the embedded one")
     result = run(
-        settings, customers, chosen, sizes, progress=lambda m: console.print(f"[bold]bench[/] {m}")
+        settings,
+        customers,
+        chosen,
+        sizes,
+        progress=lambda m: console.print(f"[bold]bench[/] {m}"),
+        reuse_world=reuse_world,
     )
     json_path, md_path = write(result, out)
     console.print(md_path.read_text())

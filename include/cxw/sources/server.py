@@ -213,9 +213,9 @@ class CrmApi:
             if hi is not None:
                 sql += " and updated_ms <= ?"
                 args.append(hi)
-            if after is not None:
-                sql += " and (updated_ms > ? or (updated_ms = ? and id > ?))"
-                args += [after[0], after[0], after[1]]
+            if after is not None:  # a row value, so the page starts with an index seek
+                sql += " and (updated_ms, id) > (?, ?)"
+                args += [after[0], after[1]]
             sql += " order by updated_ms, id limit ?"
             args.append(limit + 1)
             rows = conn.execute(sql, args).fetchall()
