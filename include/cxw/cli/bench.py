@@ -26,7 +26,8 @@ def bench(
         False,
         "--reuse-world",
         help="full/scaling: keep the simulated sources already generated for this size (the "
-        "warehouse is still reset); saves the generation, which is not part of the pipeline",
+        "warehouse is still reset; a world advanced by up to a week is accepted and its day "
+        "count recorded); saves the generation, which is not part of the pipeline",
     ),
 ) -> None:
     """Measure speed and memory (JSON + Markdown). Runs in a warehouse of its own."""
