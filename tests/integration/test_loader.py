@@ -268,3 +268,43 @@ def test_initial_load_builds_the_indexes_after_the_copy(clean, tmp_path):
         )
     }
     assert names == {"loader_probe__batch", "loader_probe__key_version"}
+
+
+# --- key ranges: the anti-join against earlier batches runs only when ranges overlap --------
+
+
+def _analyze_count(conn) -> int:
+    conn.execute("set stats_fetch_consistency = none")
+    n = conn.execute(
+        "select analyze_count from pg_stat_user_tables"
+        " where schemaname = 'raw_crm' and relname = 'loader_probe'"
+    ).fetchone()[0]
+    conn.commit()
+    return n
+
+
+def test_batches_record_their_key_range_compared_in_the_key_type(clean):
+    first = load_stream(clean, SPEC, [rec(i) for i in range(10)], window(0, initial=True))
+    before = _analyze_count(clean)
+    # 10..12 sorts before "9" as text, but not as bigint: no overlap, no anti-join needed
+    second = load_stream(clean, SPEC, [rec(i) for i in range(10, 13)], window(1))
+    assert second.loaded == 3 and _analyze_count(clean) == before
+    ranges = dict(
+        (b, (lo, hi))
+        for b, lo, hi in clean.execute(
+            "select batch_id, key_min, key_max from cxw_meta.batches where stream='loader_probe'"
+        )
+    )
+    clean.commit()
+    assert ranges == {first.batch_id: ("0", "9"), second.batch_id: ("10", "12")}
+    # a resend of an earlier version overlaps the first batch's range: it is found unchanged
+    third = load_stream(clean, SPEC, [rec(4), rec(20)], window(2))
+    assert (third.loaded, third.unchanged) == (1, 1) and _analyze_count(clean) == before + 1
+
+
+def test_a_batch_recorded_without_a_key_range_may_hold_any_key(clean):
+    load_stream(clean, SPEC, [rec(i) for i in range(10)], window(0, initial=True))
+    clean.execute("update cxw_meta.batches set key_min = null, key_max = null")  # an older run
+    clean.commit()
+    res = load_stream(clean, SPEC, [rec(5)], window(1))
+    assert (res.loaded, res.unchanged) == (0, 1)

@@ -121,6 +121,12 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| load ({n:,} rows, {label}) | ratio cxw / psql (psql into: {c['psql_target']}) "
                 f"| {c['ratio']} |",
             ]
+            if "psql_bare_rows_per_s" in c:
+                lines.append(
+                    f"| load ({n:,} rows, {label}) | psql \\copy into a bare typed table (the "
+                    f"physical floor), ratio cxw / it | {c['psql_bare_rows_per_s']:,} rows/s, "
+                    f"{c['ratio_to_bare']} |"
+                )
         lines += [
             f"| load ({n:,} rows) | pandas to_sql | {item['pandas_to_sql_rows_per_s']:,} rows/s |",
             f"| load ({n:,} rows) | loader peak RSS | {item['cxw_copy_peak_rss_mb']} MB |",

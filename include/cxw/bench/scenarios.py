@@ -61,14 +61,17 @@ def _write_calls(path: Path, rows: int, first_id: int = 0, seed: int = 1) -> lis
     return header
 
 
-def load(settings: Settings, rows: int = 200_000) -> dict[str, Any]:
+def load(settings: Settings, rows: int = 200_000, repeats: int = 3) -> dict[str, Any]:
     """The COPY loader against `psql \\copy` of the same rows, and pandas `to_sql`.
 
-    Two loads, each timed for both: the initial load of a file into an empty table (psql into
-    a bare typed table, no metadata columns or indexes: the physical reference), then a second
-    file of new rows appended to a table that holds the first (psql into a table with the raw
-    table's exact definition: metadata columns, defaults and indexes). The cxw loader is
-    timed end to end: COPY, the checks, the de-duplication, the batch record and watermark.
+    Two loads, each timed for both: the initial load of a file into an empty table, then a
+    second file of new rows appended to the table that holds the first. psql copies into a
+    table with the raw table's exact definition (metadata columns, defaults, indexes): the same
+    rows into the same table. The cxw loader is timed end to end: COPY, the checks, the
+    de-duplication, the batch record and watermark. psql into a bare typed table (no metadata
+    columns, no indexes) is also timed, as the physical floor. The whole sequence runs
+    `repeats` times from empty tables and each figure is the fastest of its runs (a shared
+    machine only ever slows a run down).
     """
     import pandas as pd
 
@@ -113,25 +116,45 @@ def load(settings: Settings, rows: int = 200_000) -> dict[str, Any]:
         with connect(settings, autocommit=True) as conn:
             load_stream(conn, LOAD_SPEC, records(path), window, files=[CsvFile(path, path.name)])
 
-    with connect(settings, autocommit=True) as conn:
-        for t in tables:
-            conn.execute(f"drop table if exists raw_contact_center.{t}")
-        conn.execute(f"create table raw_contact_center.bench_psql ({ddl})")
-        with conn.transaction():
-            ensure_table(conn, twin)
-    with measured() as m_psql_initial:
-        psql_copy("bench_psql", first, "initial")
-    with measured() as m_cxw_initial:
-        cxw_copy(first, 0)
-    psql_copy("bench_psql_raw", first, "initial")
-    with measured() as m_psql_append:
-        psql_copy("bench_psql_raw", second, "append")
-    with measured() as m_cxw_append:
-        cxw_copy(second, 1)
-    with connect(settings, autocommit=True) as conn:
-        loaded = conn.execute("select count(*) from raw_contact_center.bench_calls").fetchone()[0]
-    if loaded != 2 * rows:
-        raise RuntimeError(f"bench load: {loaded} rows loaded, expected {2 * rows}")
+    def reset() -> None:
+        with connect(settings, autocommit=True) as conn:
+            for t in tables:
+                conn.execute(f"drop table if exists raw_contact_center.{t}")
+            conn.execute("delete from cxw_meta.watermarks where stream = 'bench_calls'")
+            conn.execute("delete from cxw_meta.batches where stream = 'bench_calls'")
+            conn.execute(f"create table raw_contact_center.bench_psql ({ddl})")
+            with conn.transaction():
+                ensure_table(conn, twin)
+
+    best: dict[str, Any] = {}
+    peak_mb = 0.0
+
+    def timed(name: str, step) -> None:
+        nonlocal peak_mb
+        with measured() as m:
+            step()
+        if name not in best or m.seconds < best[name].seconds:
+            best[name] = m
+        if name.startswith("cxw"):
+            peak_mb = max(peak_mb, m.peak_rss_mb)
+
+    for _ in range(repeats):
+        reset()
+        timed("psql_bare", lambda: psql_copy("bench_psql", first, "initial"))
+        timed("cxw_initial", lambda: cxw_copy(first, 0))
+        timed("psql_initial", lambda: psql_copy("bench_psql_raw", first, "initial"))
+        timed("psql_append", lambda: psql_copy("bench_psql_raw", second, "append"))
+        timed("cxw_append", lambda: cxw_copy(second, 1))
+        with connect(settings, autocommit=True) as conn:
+            loaded = conn.execute("select count(*) from raw_contact_center.bench_calls").fetchone()
+        if loaded[0] != 2 * rows:
+            raise RuntimeError(f"bench load: {loaded[0]} rows loaded, expected {2 * rows}")
+    m_psql_bare, m_cxw_initial, m_psql_initial = (
+        best["psql_bare"],
+        best["cxw_initial"],
+        best["psql_initial"],
+    )
+    m_psql_append, m_cxw_append = best["psql_append"], best["cxw_append"]
     sample = min(rows, 50_000)
     with measured() as m_pandas:
         frame = pd.read_csv(first, nrows=sample)
@@ -162,16 +185,19 @@ def load(settings: Settings, rows: int = 200_000) -> dict[str, Any]:
             "cxw_rows_per_s": rps(m_cxw_initial),
             "psql_rows_per_s": rps(m_psql_initial),
             "ratio": round(initial, 3),
-            "psql_target": "bare typed table (no metadata columns, no indexes)",
+            "psql_target": "the raw table's definition, empty",
+            "psql_bare_rows_per_s": rps(m_psql_bare),
+            "ratio_to_bare": round(rps(m_cxw_initial) / rps(m_psql_bare), 3),
         },
         "append": {
             "cxw_rows_per_s": rps(m_cxw_append),
             "psql_rows_per_s": rps(m_psql_append),
             "ratio": round(append, 3),
-            "psql_target": "the raw table's definition (metadata columns, defaults, indexes)",
+            "psql_target": "the raw table's definition, holding the first file",
         },
         "pandas_to_sql_rows_per_s": round(sample / m_pandas.seconds),
-        "cxw_copy_peak_rss_mb": max(m_cxw_initial.peak_rss_mb, m_cxw_append.peak_rss_mb),
+        "cxw_copy_peak_rss_mb": peak_mb,
+        "repeats": repeats,
         "ratio_cxw_to_psql": round(min(initial, append), 3),
     }
 

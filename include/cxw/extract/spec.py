@@ -106,9 +106,13 @@ class Column:
         if self.choices is not None:
             values = ", ".join("'" + c.replace("'", "''") + "'" for c in sorted(self.choices))
             rules.append(f"{ref} in ({values})")
-        if self.type == "text":
-            rules.append(f"{ref} <> '' and {ref} = btrim({ref})")
-        return out + [f"{ref} is null or ({rule})" for rule in rules]
+        trimmed = self.choices is not None and all(c and c == c.strip(" ") for c in self.choices)
+        if self.type == "text" and not trimmed:  # a listed value is already non-empty, trimmed
+            # = btrim(): no leading or trailing space; LIKE tests it without building a string
+            rules.append(f"{ref} <> '' and {ref} not like ' %' and {ref} not like '% '")
+        if not rules:
+            return out
+        return [*out, f"{ref} is null or ({' and '.join(rules)})"]
 
     def final(self, typed: str) -> str:
         return f"{typed}::bigint" if self.type == "bigint" else typed
@@ -130,6 +134,13 @@ class StreamSpec:
     identifiers: tuple[tuple[str, str], ...] = field(default=())
     # the field whose value is the version timestamp in the source (incremental cursor)
     cursor: str | None = None
+
+    def column(self, name: str) -> Column:
+        """The column named `name` (KeyError when the spec has none)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.source}.{self.stream} has no column {name!r}")
 
     @property
     def schema(self) -> str:

@@ -77,6 +77,7 @@ class BatchResult:
     unchanged: int = 0
     replaced_batches: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    key_range: tuple[str, str] | None = None  # smallest and largest key loaded (as text)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -257,7 +258,7 @@ def load_stream(
                 result.reject_reasons[reason] = result.reject_reasons.get(reason, 0) + n
             if result.seen and result.rejected / result.seen > reject_threshold:
                 raise _TooManyRejects(result, reject_threshold)
-            result.unchanged = _drop_unchanged(conn, spec, batch_id, earlier=not rebuild)
+            result.unchanged = _drop_unchanged(conn, spec, batch_id, result, earlier=not rebuild)
             result.loaded = inserted - result.unchanged
             if pre_rejects:
                 _write_rejects(conn, spec, batch_id, pre_rejects)
@@ -272,10 +273,6 @@ def load_stream(
     if on_progress:
         on_progress(result.seen)
     return result
-
-
-class _NotClean(Exception):
-    """The fast path met something only the careful path handles."""
 
 
 def _copy_files(
@@ -303,9 +300,16 @@ def _copy_files(
             return None  # drift or an empty file: the careful path reports it
         plans.append((f, [column_of[h] for h in header]))
     table = sql.Identifier(spec.schema, spec.table)
+    rules = _loaded_rules(spec)
     seen = 0
     try:
         with conn.transaction():  # a savepoint: on any surprise, nothing of this stays
+            if rules:  # checked row by row as the COPY writes, dropped before the batch ends
+                conn.execute(
+                    sql.SQL("alter table {} add constraint {} check ({}) not valid").format(
+                        table, sql.Identifier(_FAST_PATH_RULES), sql.SQL(rules)
+                    )
+                )
             for f, cols in plans:
                 conn.execute("select set_config('cxw.locator', %s, true)", (f.locator,))
                 statement = sql.SQL("copy {} ({}) from stdin with (format csv, header true)")
@@ -320,31 +324,31 @@ def _copy_files(
                     seen += cur.rowcount
                 if on_progress:
                     on_progress(seen)
-            if _has_violations(conn, spec, batch_id):
-                raise _NotClean
-    except (_NotClean, psycopg.DataError):
-        return None
+            if rules:
+                conn.execute(
+                    sql.SQL("alter table {} drop constraint {}").format(
+                        table, sql.Identifier(_FAST_PATH_RULES)
+                    )
+                )
+    except (psycopg.DataError, psycopg.errors.CheckViolation, psycopg.errors.NotNullViolation):
+        return None  # a value that does not cast, or a row the careful path treats differently
     result.seen = seen
     return seen
 
 
-def _has_violations(conn: psycopg.Connection, spec: StreamSpec, batch_id: str) -> bool:
-    """Whether any loaded row of the batch fails a check the careful path applies, or holds a
-    text value the careful path would have trimmed or turned into NULL. One scan, which the
-    server may run in parallel (a count, so no early exit: clean batches are the norm)."""
-    cols = spec.columns
-    conds = [cond for c in cols for cond in c.loaded_checks(_q(c.name))]
-    conds += [cond for cond, _ in spec.checks]
-    if not conds:
-        return False
-    aliases = ", ".join(f"{_q(c.name)} as {_q(c.name + '__v')}" for c in cols)
-    failed = " or ".join(f"not ({cond})" for cond in conds)
-    row = conn.execute(
-        f"select count(*) from (select *, {aliases} from {_q(spec.schema)}.{_q(spec.table)}"
-        f" where _cxw_batch_id = %s) x where {failed}",
-        (batch_id,),
-    ).fetchone()
-    return bool(row and row[0])
+_FAST_PATH_RULES = "cxw_fast_path_rules"
+
+
+def _loaded_rules(spec: StreamSpec) -> str:
+    """Every check the careful path applies, and that it would store each text value unchanged
+    (trimmed, non-empty), as one SQL condition over the stored row. The fast path adds it as a
+    NOT VALID check constraint for the duration of its COPY (existing rows are not re-read, and
+    a failing row aborts the COPY): cheaper than scanning the batch again after loading it."""
+    conds = [cond for c in spec.columns for cond in c.loaded_checks(_q(c.name))]
+    record = [cond for cond, _ in spec.checks]
+    for c in spec.columns:  # record-level checks name the typed values "<column>__v"
+        record = [cond.replace(_q(c.name + "__v"), _q(c.name)) for cond in record]
+    return " and ".join(f"({cond})" for cond in conds + record)
 
 
 def _stage_and_insert(
@@ -517,27 +521,37 @@ def _replace_previous(conn: psycopg.Connection, spec: StreamSpec, window: BatchW
 
 
 def _drop_unchanged(
-    conn: psycopg.Connection, spec: StreamSpec, batch_id: str, *, earlier: bool = True
+    conn: psycopg.Connection,
+    spec: StreamSpec,
+    batch_id: str,
+    result: BatchResult,
+    *,
+    earlier: bool = True,
 ) -> int:
     """Remove records whose identical version is already loaded (overlap window, resends).
 
-    `earlier=False` says the table held no rows before this batch. Exact repeats inside this batch keep their first occurrence (a hash aggregate finds out
-    whether there are any; one sort removes them). Then an anti-join against earlier batches,
-    only when there are any; the table is analyzed first so the planner sees its real size
-    right after a large COPY.
+    `earlier=False` says the table held no rows before this batch. One sorted pass over the
+    batch finds whether it repeats a version within itself (then the repeats are removed,
+    keeping the first occurrence) and its key range, recorded with the batch. The anti-join
+    against earlier batches runs only when an earlier batch's key range overlaps this one (an
+    append-only stream, such as a call log, never does); the table is analyzed first so the
+    planner sees its real size right after a large COPY.
     """
     keycols = [*spec.key, *([spec.version] if spec.version else [])]
     table = sql.Identifier(spec.schema, spec.table)
     keys = sql.SQL(", ").join(map(sql.Identifier, keycols))
-    repeated = conn.execute(
+    first = spec.column(spec.key[0])
+    distinct = keys if len(keycols) == 1 else sql.SQL("({})").format(keys)  # a row: nulls equal
+    lo, hi, repeated = conn.execute(
         sql.SQL(
-            "select exists (select 1 from {t} where _cxw_batch_id = %s"
-            " group by {k} having count(*) > 1)"
-        ).format(t=table, k=keys),
+            "select min({f})::text, max({f})::text, count(*) > count(distinct {d})"
+            " from {t} where _cxw_batch_id = %s"
+        ).format(t=table, d=distinct, f=sql.Identifier(first.name)),
         (batch_id,),
     ).fetchone()
+    result.key_range = (lo, hi) if lo is not None and first.required else None
     within = 0
-    if repeated and repeated[0]:
+    if repeated:
         within = conn.execute(
             sql.SQL(
                 "delete from {t} where ctid in (select ctid from (select ctid, row_number() over "
@@ -546,7 +560,9 @@ def _drop_unchanged(
             ).format(t=table, k=keys),
             (batch_id,),
         ).rowcount
-    if not earlier:  # the table held nothing before this batch
+    if not earlier or lo is None:  # nothing before this batch, or nothing in it
+        return within
+    if result.key_range is not None and not _overlaps_earlier(conn, spec, batch_id, lo, hi):
         return within
     others = conn.execute(
         sql.SQL("select exists (select 1 from {t} where _cxw_batch_id <> %s)").format(t=table),
@@ -564,14 +580,32 @@ def _drop_unchanged(
         )
         for c in keycols
     )
-    earlier = conn.execute(
+    dropped = conn.execute(
         sql.SQL(
             "delete from {t} t where t._cxw_batch_id = %s and exists "
             "(select 1 from {t} o where o._cxw_batch_id <> %s and {m})"
         ).format(t=table, m=match),
         (batch_id, batch_id),
     ).rowcount
-    return within + earlier
+    return within + dropped
+
+
+def _overlaps_earlier(
+    conn: psycopg.Connection, spec: StreamSpec, batch_id: str, lo: str, hi: str
+) -> bool:
+    """Whether any committed batch of the stream that loaded rows may hold a key in [lo, hi]
+    (compared in the key's type; a batch recorded without a range may hold any key). Rows
+    only ever leave a batch (replacement, erasure), so its recorded range stays a bound."""
+    key_type = sql.SQL(spec.column(spec.key[0]).type)
+    row = conn.execute(
+        sql.SQL(
+            "select exists (select 1 from cxw_meta.batches where source = %s and stream = %s"
+            " and status = 'committed' and records_loaded > 0 and batch_id <> %s"
+            " and (key_min is null or not (key_max::{ty} < %s::{ty} or key_min::{ty} > %s::{ty})))"
+        ).format(ty=key_type),
+        (spec.source, spec.stream, batch_id, lo, hi),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _write_rejects(
@@ -598,8 +632,9 @@ def _record_batch(
     conn.execute(
         """insert into cxw_meta.batches (batch_id, source, stream, interval_start, interval_end,
                status, records_seen, records_loaded, records_rejected, records_unchanged,
-               watermark_from, watermark_to, content_hash, message, finished_at)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())""",
+               watermark_from, watermark_to, content_hash, message, key_min, key_max,
+               finished_at)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())""",
         (
             result.batch_id,
             spec.source,
@@ -615,6 +650,7 @@ def _record_batch(
             window.watermark_to,
             window.content_hash,
             message,
+            *(result.key_range or (None, None)),
         ),
     )
 
