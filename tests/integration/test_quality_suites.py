@@ -167,3 +167,20 @@ def test_cli_builds_the_data_docs_and_prints_their_path(settings, monkeypatch):
     index = data_docs_dir(settings) / "index.html"
     assert str(index) in result.output.replace("\n", "")
     assert index.is_file() and opened == [index.as_uri()]
+
+
+def test_gx_learns_a_query_assets_columns_without_reading_its_rows(settings, conn):
+    """GX finds a query asset's columns by running the query; unpatched, the driver fetches
+    every row (3 GB for a 3M-row raw batch). Every row of this query divides by zero, so only
+    a query that returns no rows yields the columns."""
+    import sqlalchemy as sa
+    from great_expectations.expectations.metrics import util
+
+    get_context(settings)  # applies the fix, as every gate does
+    engine = sa.create_engine(settings.superuser_url())
+    try:
+        query = sa.text("select x, 1 / (x - x) as boom from generate_series(1, 3) as x")
+        columns = util.column_reflection_fallback(query, engine.dialect, engine)
+    finally:
+        engine.dispose()
+    assert [c["name"] for c in columns] == ["x", "boom"]

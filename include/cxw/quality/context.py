@@ -48,6 +48,32 @@ def runtime_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+def learn_query_columns_without_rows() -> None:
+    """Make GX learn a query asset's columns from an empty result, not from all its rows.
+
+    GX 1.x (`column_reflection_fallback` in `expectations.metrics.util`) finds the columns of
+    a query asset by executing the query as it is and reading the result's keys; the driver
+    fetches every row first. For the raw gate of a 3M-row initial sync that is 3 GB of client
+    memory and 15-40 s per validation, for a result that needs none of the rows. The query is
+    handed to GX's own fallback wrapped as `select * from (query) limit 0`, which has the same
+    columns and no rows. Applied once per process, before any validation.
+    """
+    import sqlalchemy as sa
+    from great_expectations.expectations.metrics import util
+
+    original = util.column_reflection_fallback
+    if getattr(original, "cxw_limit_zero", False):
+        return
+
+    def fallback(selectable, dialect, sqlalchemy_engine, schema_name=None):
+        if isinstance(selectable, sa.TextClause) and not selectable._bindparams:
+            selectable = sa.text(f"select * from ({selectable.text}) as cxw_columns limit 0")
+        return original(selectable, dialect, sqlalchemy_engine, schema_name)
+
+    fallback.cxw_limit_zero = True  # type: ignore[attr-defined]
+    util.column_reflection_fallback = fallback
+
+
 def get_context(settings: Settings, root: Path | None = None) -> AbstractDataContext:
     """The GX context for `root` (default: the committed `expectations/`), cached per process."""
     root = (root or GX_ROOT).resolve()
@@ -66,6 +92,7 @@ def _context(root: str, env: tuple[tuple[str, str], ...]) -> AbstractDataContext
 
     from cxw.quality import custom_expectations  # noqa: F401  (registers its expectation type)
 
+    learn_query_columns_without_rows()
     return gx.get_context(mode="file", context_root_dir=root, runtime_environment=dict(env))
 
 
