@@ -61,7 +61,7 @@ def _write_calls(path: Path, rows: int, first_id: int = 0, seed: int = 1) -> lis
     return header
 
 
-def load(settings: Settings, rows: int = 200_000, repeats: int = 3) -> dict[str, Any]:
+def load(settings: Settings, rows: int = 200_000, repeats: int = 5) -> dict[str, Any]:
     """The COPY loader against `psql \\copy` of the same rows, and pandas `to_sql`.
 
     Two loads, each timed for both: the initial load of a file into an empty table, then a
