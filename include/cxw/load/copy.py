@@ -530,8 +530,8 @@ def _drop_unchanged(
 ) -> int:
     """Remove records whose identical version is already loaded (overlap window, resends).
 
-    `earlier=False` says the table held no rows before this batch. One sorted pass over the
-    batch finds whether it repeats a version within itself (then the repeats are removed,
+    `earlier=False` says the table held no rows before this batch. One query over the batch
+    finds whether it repeats a version within itself (then the repeats are removed,
     keeping the first occurrence) and its key range, recorded with the batch. The anti-join
     against earlier batches runs only when an earlier batch's key range overlaps this one (an
     append-only stream, such as a call log, never does); the table is analyzed first so the
@@ -541,13 +541,18 @@ def _drop_unchanged(
     table = sql.Identifier(spec.schema, spec.table)
     keys = sql.SQL(", ").join(map(sql.Identifier, keycols))
     first = spec.column(spec.key[0])
-    distinct = keys if len(keycols) == 1 else sql.SQL("({})").format(keys)  # a row: nulls equal
+    if len(keycols) == 1:  # one sort of scalars (about 2x faster than a hash aggregate here)
+        repeats = sql.SQL("count(*) > count(distinct {k})").format(k=keys)
+    else:  # sorting row values is slow (16 s vs 7 s for 3.1M engagements): hash them
+        repeats = sql.SQL(
+            "(select exists (select 1 from {t} where _cxw_batch_id = %(b)s"
+            " group by {k} having count(*) > 1))"
+        ).format(t=table, k=keys)
     lo, hi, repeated = conn.execute(
         sql.SQL(
-            "select min({f})::text, max({f})::text, count(*) > count(distinct {d})"
-            " from {t} where _cxw_batch_id = %s"
-        ).format(t=table, d=distinct, f=sql.Identifier(first.name)),
-        (batch_id,),
+            "select min({f})::text, max({f})::text, {r} from {t} where _cxw_batch_id = %(b)s"
+        ).format(t=table, r=repeats, f=sql.Identifier(first.name)),
+        {"b": batch_id},
     ).fetchone()
     result.key_range = (lo, hi) if lo is not None and first.required else None
     within = 0
