@@ -7,7 +7,12 @@
     possibly empty email for checkouts and survey responses: the record's presence row), so
     records without any identifier still get a customer key of their own. Deleted, archived
     and merged-away records are included: they exist in their source and their events still
-    belong to someone. -#}
+    belong to someone.
+    A table, not a view like the rest of staging: its readers (five data tests, the resolver,
+    int_source_records_assigned) each read all of it, and as a view each re-ran it (12.6M
+    rows, about 60 s each at a million customers; DECISIONLOG.md, "Staging"). -#}
+{{ config(materialized='table') }}
+
 with
 
 crm_contacts as (
