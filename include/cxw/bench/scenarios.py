@@ -116,12 +116,15 @@ def load(settings: Settings, rows: int = 200_000, repeats: int = 5) -> dict[str,
         with connect(settings, autocommit=True) as conn:
             load_stream(conn, LOAD_SPEC, records(path), window, files=[CsvFile(path, path.name)])
 
+    def clear(conn) -> None:
+        for t in tables:
+            conn.execute(f"drop table if exists raw_contact_center.{t}")
+        conn.execute("delete from cxw_meta.watermarks where stream = 'bench_calls'")
+        conn.execute("delete from cxw_meta.batches where stream = 'bench_calls'")
+
     def reset() -> None:
         with connect(settings, autocommit=True) as conn:
-            for t in tables:
-                conn.execute(f"drop table if exists raw_contact_center.{t}")
-            conn.execute("delete from cxw_meta.watermarks where stream = 'bench_calls'")
-            conn.execute("delete from cxw_meta.batches where stream = 'bench_calls'")
+            clear(conn)
             conn.execute(f"create table raw_contact_center.bench_psql ({ddl})")
             with conn.transaction():
                 ensure_table(conn, twin)
@@ -149,12 +152,6 @@ def load(settings: Settings, rows: int = 200_000, repeats: int = 5) -> dict[str,
             loaded = conn.execute("select count(*) from raw_contact_center.bench_calls").fetchone()
         if loaded[0] != 2 * rows:
             raise RuntimeError(f"bench load: {loaded[0]} rows loaded, expected {2 * rows}")
-    m_psql_bare, m_cxw_initial, m_psql_initial = (
-        best["psql_bare"],
-        best["cxw_initial"],
-        best["psql_initial"],
-    )
-    m_psql_append, m_cxw_append = best["psql_append"], best["cxw_append"]
     sample = min(rows, 50_000)
     with measured() as m_pandas:
         frame = pd.read_csv(first, nrows=sample)
@@ -167,31 +164,28 @@ def load(settings: Settings, rows: int = 200_000, repeats: int = 5) -> dict[str,
             chunksize=10_000,
         )
     with connect(settings, autocommit=True) as conn:
-        for t in tables:
-            conn.execute(f"drop table if exists raw_contact_center.{t}")
-        conn.execute("delete from cxw_meta.watermarks where stream = 'bench_calls'")
-        conn.execute("delete from cxw_meta.batches where stream = 'bench_calls'")
+        clear(conn)
     first.unlink()
     second.unlink()
 
-    def rps(m) -> int:
-        return round(rows / m.seconds)
+    def rps(name: str) -> int:
+        return round(rows / best[name].seconds)
 
-    initial = rps(m_cxw_initial) / rps(m_psql_initial)
-    append = rps(m_cxw_append) / rps(m_psql_append)
+    initial = rps("cxw_initial") / rps("psql_initial")
+    append = rps("cxw_append") / rps("psql_append")
     return {
         "rows": rows,
         "initial": {
-            "cxw_rows_per_s": rps(m_cxw_initial),
-            "psql_rows_per_s": rps(m_psql_initial),
+            "cxw_rows_per_s": rps("cxw_initial"),
+            "psql_rows_per_s": rps("psql_initial"),
             "ratio": round(initial, 3),
             "psql_target": "the raw table's definition, empty",
-            "psql_bare_rows_per_s": rps(m_psql_bare),
-            "ratio_to_bare": round(rps(m_cxw_initial) / rps(m_psql_bare), 3),
+            "psql_bare_rows_per_s": rps("psql_bare"),
+            "ratio_to_bare": round(rps("cxw_initial") / rps("psql_bare"), 3),
         },
         "append": {
-            "cxw_rows_per_s": rps(m_cxw_append),
-            "psql_rows_per_s": rps(m_psql_append),
+            "cxw_rows_per_s": rps("cxw_append"),
+            "psql_rows_per_s": rps("psql_append"),
             "ratio": round(append, 3),
             "psql_target": "the raw table's definition, holding the first file",
         },

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from cxw.errors import DataQualityError
-from cxw.extract.spec import StreamSpec
+from cxw.extract.spec import Column, StreamSpec
 
 META_COLUMNS = (
     ("_extra", "jsonb"),
@@ -567,7 +567,7 @@ def _drop_unchanged(
         ).rowcount
     if not earlier or lo is None:  # nothing before this batch, or nothing in it
         return within
-    if result.key_range is not None and not _overlaps_earlier(conn, spec, batch_id, lo, hi):
+    if result.key_range is not None and not _overlaps_earlier(conn, spec, first, batch_id, lo, hi):
         return within
     others = conn.execute(
         sql.SQL("select exists (select 1 from {t} where _cxw_batch_id <> %s)").format(t=table),
@@ -596,12 +596,12 @@ def _drop_unchanged(
 
 
 def _overlaps_earlier(
-    conn: psycopg.Connection, spec: StreamSpec, batch_id: str, lo: str, hi: str
+    conn: psycopg.Connection, spec: StreamSpec, key: Column, batch_id: str, lo: str, hi: str
 ) -> bool:
     """Whether any committed batch of the stream that loaded rows may hold a key in [lo, hi]
     (compared in the key's type; a batch recorded without a range may hold any key). Rows
     only ever leave a batch (replacement, erasure), so its recorded range stays a bound."""
-    key_type = sql.SQL(spec.column(spec.key[0]).type)
+    key_type = sql.SQL(key.type)
     row = conn.execute(
         sql.SQL(
             "select exists (select 1 from cxw_meta.batches where source = %s and stream = %s"
