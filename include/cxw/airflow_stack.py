@@ -140,11 +140,24 @@ class AirflowClient:
     def unpause(self, dag_id: str) -> None:
         self.http.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
 
-    def trigger(self, dag_id: str, logical_date: str, conf: dict[str, Any] | None = None) -> dict:
-        r = self.http.post(
-            f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf or {}}
-        )
-        r.raise_for_status()
+    def trigger(
+        self,
+        dag_id: str,
+        logical_date: str,
+        conf: dict[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> dict:
+        """Trigger a run. Airflow keeps one run per DAG and logical date: a second trigger
+        for the same date is refused with a one-line error."""
+        body: dict[str, Any] = {"logical_date": logical_date, "conf": conf or {}}
+        if run_id is not None:
+            body["dag_run_id"] = run_id
+        r = self.http.post(f"/dags/{dag_id}/dagRuns", json=body)
+        if r.status_code >= 400:
+            raise CxwError(
+                f"Airflow refused to trigger {dag_id} at {logical_date} "
+                f"({r.status_code}): {r.text[:300]}"
+            )
         return r.json()
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> dict[str, Any]:
