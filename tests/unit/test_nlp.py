@@ -17,11 +17,10 @@ from cxw.enrich.nlp import content_hash, find_pii, normalize_text, redact_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Macro-F1 floors for the leave-one-domain-out evaluation. The goal is 0.85 everywhere; reached
-# (model sentiment-2): amazon 0.890, yelp 0.882, imdb 0.849. imdb (movie sentences, trained on
-# phone and restaurant reviews only) is still just short of the goal, so its floor is what is
-# reached less a small margin, not the goal. See dbt_project/DECISIONLOG_nlp.md.
-MIN_MACRO_F1 = {"amazon": 0.87, "imdb": 0.845, "yelp": 0.87}
+# Macro-F1 floor for the leave-one-domain-out evaluation: the goal, 0.85, in every domain.
+# Reached (model sentiment-3, two stages with the MiniLM encoder): amazon 0.894, imdb 0.865,
+# yelp 0.904. See dbt_project/DECISIONLOG_nlp.md.
+MIN_MACRO_F1 = {"amazon": 0.85, "imdb": 0.85, "yelp": 0.85}
 
 # Independent of the implementation: anything e-mail-like, and runs of 7+ digits once
 # common phone separators are ignored.
@@ -298,6 +297,61 @@ def test_evaluate_domains_leave_one_domain_out(datasets_dir: Path) -> None:
         assert r["n"] == 1000
         assert r["macro_f1"] >= MIN_MACRO_F1[domain], (domain, r)
         assert r["macro_f1"] > r["vader_macro_f1"] + 0.03, (domain, r)
+
+
+def test_encoder_embeds_meaning_not_strings() -> None:
+    """Unit-length 384-d rows, independent of batch order; paraphrases lie closer than
+    unrelated sentences (the general knowledge the second stage relies on)."""
+    from cxw.enrich.nlp.encoder import get_encoder
+
+    texts = [
+        "The parcel arrived two days late.",
+        "My delivery came late.",
+        "The agent was friendly and helpful.",
+        "",
+    ]
+    enc = get_encoder()
+    vectors = enc.encode(texts)
+    assert vectors.shape == (4, 384)
+    assert vectors[:3] == pytest.approx(enc.encode(texts[2::-1])[::-1], abs=1e-5)
+    assert (vectors[:3] ** 2).sum(axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-4)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+    assert enc.encode([]).shape == (0, 384)
+
+
+def test_encoder_band_zero_skips_the_second_stage(model_cache: Path) -> None:
+    from cxw.enrich.nlp import build_pipeline
+
+    fast = build_pipeline(model_cache, encoder_band=0.0)
+    model = fast.get_pipe("cxw_sentiment").model
+    _analyze(fast, ["A film.", "It was fine I guess, nothing special."])
+    assert model.scored_texts > 0 and model.encoded_texts == 0
+    with pytest.raises(ValueError, match="encoder_band"):
+        build_pipeline(model_cache, encoder_band=0.7)
+
+
+def test_encoder_refuses_an_unexpected_model_file(tmp_path: Path) -> None:
+    from cxw.enrich.nlp.encoder import SentenceEncoder
+
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not the pinned model")
+    with pytest.raises(RuntimeError, match="SHA-256"):
+        SentenceEncoder(fake)
+
+
+def test_second_stage_only_rescores_unsure_texts(model_cache: Path) -> None:
+    """Confident texts keep the first-stage score; the encoder sees only the unsure ones."""
+    from cxw.enrich.nlp.sentiment import load_or_train
+
+    model = load_or_train(model_cache)
+    texts = ["I love it, excellent service!", "Terrible, broken on arrival.", "A film."]
+    first = model._clf.predict_proba(model._matrix(texts, fit=False))[:, 1]
+    before = model.encoded_texts
+    final = model.predict_proba(texts)
+    unsure = abs(first - 0.5) < model.encoder_band
+    assert unsure.any() and not unsure.all(), first
+    assert model.encoded_texts - before == int(unsure.sum())
+    assert final[~unsure] == pytest.approx(first[~unsure])
 
 
 # ---------------------------------------------------------------- aspects

@@ -35,7 +35,10 @@ DOMAIN_FILES: dict[str, str] = {
 }
 EVIDENCE_MIN_VALENCE = 1.0
 # Bump when features or training change: it is part of the cache key and of NLP_VERSION.
-MODEL_VERSION = "sentiment-2"
+MODEL_VERSION = "sentiment-3"
+# Texts whose first-stage P(positive) lies within this distance of 0.5 are re-scored with a
+# sentence embedding added (about a quarter of review sentences; see DECISIONLOG_nlp.md).
+ENCODER_BAND = 0.3
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _TOKEN_RX = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*|[.,;:!?]")
@@ -246,13 +249,23 @@ def _identity(tokens: list[str]) -> list[str]:
 
 
 class SentimentModel:
-    """Logistic regression over word/char TF-IDF of negation-marked text and lexicon features."""
+    """Two-stage logistic regression over negation-marked word/char TF-IDF and lexicon features.
 
-    def __init__(self, c: float = 3.0) -> None:
+    Stage one uses the sparse features only. Where it is unsure (P(positive) within
+    ``encoder_band`` of 0.5), a second model that also sees the text's MiniLM sentence
+    embedding decides; confident texts never pay for the encoder. ``encoder_band=0`` turns
+    the second stage off (faster, less accurate across domains).
+    """
+
+    def __init__(self, c: float = 3.0, encoder_band: float = ENCODER_BAND) -> None:
         self.c = c
+        self.encoder_band = encoder_band
         self._word: Any = None
         self._char: Any = None
         self._clf: Any = None
+        self._clf_encoded: Any = None
+        self.encoded_texts = 0
+        self.scored_texts = 0
 
     def _matrix(self, texts: Sequence[str], fit: bool) -> Any:
         return self._matrix_and_evidence(texts, fit)[0]
@@ -272,21 +285,47 @@ class SentimentModel:
             chars = self._char.transform(joined)
         return hstack([words, chars, dense]).tocsr(), [e[2] for e in extracted]
 
+    @staticmethod
+    def _with_embeddings(x: Any, texts: Sequence[str]) -> Any:
+        from scipy.sparse import csr_matrix, hstack
+
+        from .encoder import get_encoder
+
+        return hstack([x, csr_matrix(get_encoder().encode(texts))]).tocsr()
+
     def fit(self, texts: Sequence[str], labels: Sequence[int]) -> SentimentModel:
         """Fit on texts with labels 1 (positive) / 0 (negative)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
+        texts = list(texts)
+        y = np.asarray(labels)
         self._word = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
         # "char", not "char_wb": n-grams may span a word boundary ("t bad", "y good"), which
         # carries short phrases; chosen by the mean of the three leave-one-domain-out folds.
         self._char = TfidfVectorizer(
             analyzer="char", ngram_range=(2, 5), min_df=2, sublinear_tf=True
         )
-        x = self._matrix(list(texts), fit=True)
-        self._clf = LogisticRegression(C=self.c, max_iter=3000)
-        self._clf.fit(x, np.asarray(labels))
+        x = self._matrix(texts, fit=True)
+        self._clf = LogisticRegression(C=self.c, max_iter=3000).fit(x, y)
+        self._clf_encoded = None
+        if self.encoder_band > 0:
+            self._clf_encoded = LogisticRegression(C=self.c, max_iter=5000).fit(
+                self._with_embeddings(x, texts), y
+            )
+        self.encoded_texts = self.scored_texts = 0
         return self
+
+    def _proba(self, x: Any, texts: Sequence[str]) -> np.ndarray:
+        proba = self._clf.predict_proba(x)[:, 1]
+        self.scored_texts += len(texts)
+        if self._clf_encoded is not None:
+            unsure = np.flatnonzero(np.abs(proba - 0.5) < self.encoder_band)
+            if unsure.size:
+                second = self._with_embeddings(x[unsure], [texts[i] for i in unsure])
+                proba[unsure] = self._clf_encoded.predict_proba(second)[:, 1]
+                self.encoded_texts += int(unsure.size)
+        return proba
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """P(positive) for each text."""
@@ -294,7 +333,8 @@ class SentimentModel:
             raise RuntimeError("SentimentModel is not fitted")
         if not texts:
             return np.zeros(0)
-        return self._clf.predict_proba(self._matrix(list(texts), fit=False))[:, 1]
+        texts = list(texts)
+        return self._proba(self._matrix(texts, fit=False), texts)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Sentiment in [-1, 1]: 2 * P(positive) - 1."""
@@ -306,8 +346,9 @@ class SentimentModel:
             raise RuntimeError("SentimentModel is not fitted")
         if not texts:
             return np.zeros(0), []
-        x, evidence = self._matrix_and_evidence(list(texts), fit=False)
-        return 2.0 * self._clf.predict_proba(x)[:, 1] - 1.0, evidence
+        texts = list(texts)
+        x, evidence = self._matrix_and_evidence(texts, fit=False)
+        return 2.0 * self._proba(x, texts) - 1.0, evidence
 
 
 def label_for(score: float, neutral_band: float) -> str:
@@ -388,7 +429,9 @@ def training_fingerprint() -> str:
     import sklearn
 
     h = hashlib.sha256()
-    h.update(f"{MODEL_VERSION}|sklearn={sklearn.__version__}|".encode())
+    from .encoder import encoder_fingerprint
+
+    h.update(f"{MODEL_VERSION}|sklearn={sklearn.__version__}|{encoder_fingerprint()}|".encode())
     files = [*DOMAIN_FILES.values(), "idioms.yml", "pattern_en_polarity.txt", "cx_lexicon.txt"]
     for name in files:
         h.update(name.encode())
