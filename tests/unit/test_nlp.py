@@ -330,6 +330,24 @@ def test_encoder_band_zero_skips_the_second_stage(model_cache: Path) -> None:
         build_pipeline(model_cache, encoder_band=0.7)
 
 
+def test_repeated_sentences_are_scored_once(model_cache: Path) -> None:
+    """Transcripts repeat greetings: a sentence seen before is served from the scorer's cache,
+    with the same score as when computed, and the cache survives being cleared when full."""
+    from cxw.enrich.nlp import build_pipeline
+
+    nlp = build_pipeline(model_cache)
+    scorer = nlp.get_pipe("cxw_sentiment")
+    text = "How can I help? The refund never arrived and I am furious."
+    first = _analyze(nlp, [text])[0]
+    scored = scorer.model.scored_texts
+    again = _analyze(nlp, [text, text])
+    assert scorer.model.scored_texts == scored  # nothing new reached the model
+    assert again[0]["sentiment"] == again[1]["sentiment"] == first["sentiment"]
+    scorer.CACHE_SIZE = 1  # every batch now clears the cache first
+    assert _analyze(nlp, [text])[0]["sentiment"] == first["sentiment"]
+    assert scorer.model.scored_texts > scored
+
+
 def test_encoder_refuses_an_unexpected_model_file(tmp_path: Path) -> None:
     from cxw.enrich.nlp.encoder import SentenceEncoder
 
