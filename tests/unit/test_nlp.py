@@ -513,7 +513,10 @@ def test_bench_nlp_small(nlp: Any, model_cache: Path) -> None:
     assert len(set(comments)) > 20
     result = bench_nlp(n_texts=200, cache_dir=model_cache)
     assert result["n_texts"] == 200
-    assert result["texts_per_sec"] > 0
+    assert result["texts_per_sec"] > 0 and result["texts_per_sec_uncached"] > 0
+    assert result["sentiment_units"] >= 200
+    assert 0 < result["repeated_unit_share"] < 1  # templates repeat sentences
+    assert 0 < result["second_stage_share"] < 1
 
 
 # ---------------------------------------------------------------- CLI

@@ -138,7 +138,11 @@ def markdown(result: dict[str, Any]) -> str:
             f"| clv ({result['customers']:,}) | fit + score | {json.dumps({k: v for k, v in c.items() if 'second' in k or 'per' in k})} |"
         )
     if "nlp" in r:
-        lines.append(f"| nlp | texts/s | {r['nlp'].get('texts_per_sec')} |")
+        n = r["nlp"]
+        lines.append(
+            f"| nlp | texts/s (every sentence scored; repeated ones cached) "
+            f"| {n.get('texts_per_sec_uncached')}; {n.get('texts_per_sec')} |"
+        )
     if "identity" in r:
         i = r["identity"]
         lines.append(
